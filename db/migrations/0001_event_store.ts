@@ -1,0 +1,162 @@
+import { Kysely, sql } from 'kysely';
+
+// Frozen: never edit a migration that has shipped; add a new one.
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    CREATE TABLE streams (
+      stream_id   text PRIMARY KEY,
+      version     bigint NOT NULL CHECK (version > 0),
+      created_at  timestamptz NOT NULL DEFAULT now(),
+      updated_at  timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+
+  await sql`
+    CREATE TABLE events (
+      global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+      stream_id       text NOT NULL,
+      stream_version  bigint NOT NULL CHECK (stream_version > 0),
+      event_id        uuid NOT NULL,
+      type            text NOT NULL,
+      schema_version  integer NOT NULL DEFAULT 1,
+      data            jsonb NOT NULL,
+      metadata        jsonb NOT NULL DEFAULT '{}',
+      recorded_at     timestamptz NOT NULL DEFAULT now(),
+      CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
+      CONSTRAINT events_event_id_key UNIQUE (event_id)
+    )`.execute(db);
+
+  // The feed reads in (transaction_id, global_position) order after a checkpoint; this index
+  // serves both the row comparison and the order, so the feed never sorts.
+  await sql`CREATE INDEX events_feed_idx ON events (transaction_id, global_position)`.execute(db);
+  // Time travel (`until`) and audit queries by time.
+  await sql`CREATE INDEX events_recorded_at_idx ON events (recorded_at)`.execute(db);
+
+  await sql`
+    CREATE FUNCTION events_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION 'the event log is append-only: % is not allowed on %', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+    END $$`.execute(db);
+  await sql`
+    CREATE TRIGGER events_no_update_delete BEFORE UPDATE OR DELETE ON events
+      FOR EACH ROW EXECUTE FUNCTION events_are_immutable()`.execute(db);
+  await sql`
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+      FOR EACH STATEMENT EXECUTE FUNCTION events_are_immutable()`.execute(db);
+
+  await sql`
+    CREATE TABLE projection_checkpoints (
+      name            text PRIMARY KEY,
+      transaction_id  xid8 NOT NULL DEFAULT '0',
+      global_position bigint NOT NULL DEFAULT 0,
+      updated_at      timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+
+  // append_to_stream: the only writer of `streams` and `events`, one round trip per append.
+  //
+  // Why an advisory lock before the stream-row write: PostgreSQL assigns a transaction id at
+  // the *start* of a row update, before waiting for the row lock. Two appenders racing on one
+  // stream could then commit versions in the opposite order of their xids, and the feed (read
+  // in xid order) would deliver version N+1 before N. The advisory lock takes no xid, so the
+  // waiter only gets its xid after the holder has committed: per stream, xid order = version
+  // order. The stream-row write that follows is the first write of the transaction and the
+  // version check the database enforces.
+  //
+  // Outcomes: 'appended', 'idempotent' (the same event ids already sit at these positions of
+  // this stream: nothing written), 'wrong_version', 'duplicate_event' (an event id exists
+  // elsewhere).
+  await sql`
+    CREATE FUNCTION append_to_stream(
+      p_stream_id text,
+      p_expected_kind text,       -- 'exact' | 'no_stream' | 'stream_exists' | 'any'
+      p_expected_version bigint,  -- for 'exact'; 0 means the stream must not exist
+      p_event_ids uuid[],
+      p_types text[],
+      p_schema_versions integer[],
+      p_data jsonb[],
+      p_metadata jsonb[]
+    ) RETURNS TABLE (
+      outcome text,
+      actual_version bigint,
+      first_position bigint,
+      last_position bigint,
+      tx xid8
+    ) LANGUAGE plpgsql AS $$
+    DECLARE
+      v_count integer := cardinality(p_event_ids);
+      v_current bigint;
+      v_known integer;
+      v_matching integer;
+      v_first bigint;
+      v_base bigint;
+    BEGIN
+      IF v_count IS NULL OR v_count = 0 THEN
+        RAISE EXCEPTION 'append_to_stream needs at least one event' USING ERRCODE = 'invalid_parameter_value';
+      END IF;
+
+      PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 0));
+
+      SELECT s.version INTO v_current FROM streams s WHERE s.stream_id = p_stream_id;
+
+      -- Idempotency: a retried append carries the same event ids. It succeeds without writing
+      -- when every id already sits, in order, at the positions this append would have used.
+      SELECT count(*) INTO v_known FROM events e WHERE e.event_id = ANY (p_event_ids);
+      IF v_known > 0 THEN
+        SELECT e.stream_version INTO v_first
+          FROM events e WHERE e.event_id = p_event_ids[1] AND e.stream_id = p_stream_id;
+        SELECT count(*) INTO v_matching
+          FROM unnest(p_event_ids) WITH ORDINALITY AS u(id, ord)
+          JOIN events e ON e.event_id = u.id AND e.stream_id = p_stream_id AND e.stream_version = v_first + u.ord - 1;
+        IF v_first IS NOT NULL AND v_matching = v_count
+           AND (p_expected_kind <> 'exact' OR v_first = p_expected_version + 1)
+           AND (p_expected_kind <> 'no_stream' OR v_first = 1) THEN
+          RETURN QUERY SELECT 'idempotent'::text, v_current, NULL::bigint, NULL::bigint, NULL::xid8;
+        ELSE
+          RETURN QUERY SELECT 'duplicate_event'::text, v_current, NULL::bigint, NULL::bigint, NULL::xid8;
+        END IF;
+        RETURN;
+      END IF;
+
+      IF (p_expected_kind = 'exact' AND coalesce(v_current, 0) <> p_expected_version)
+         OR (p_expected_kind = 'no_stream' AND v_current IS NOT NULL)
+         OR (p_expected_kind = 'stream_exists' AND v_current IS NULL) THEN
+        RETURN QUERY SELECT 'wrong_version'::text, v_current, NULL::bigint, NULL::bigint, NULL::xid8;
+        RETURN;
+      END IF;
+
+      v_base := coalesce(v_current, 0);
+      INSERT INTO streams AS s (stream_id, version) VALUES (p_stream_id, v_base + v_count)
+        ON CONFLICT (stream_id) DO UPDATE SET version = s.version + v_count, updated_at = now()
+        WHERE s.version = v_base;
+      IF NOT FOUND THEN
+        -- Unreachable while every writer goes through this function (the advisory lock
+        -- serialises them); kept so the database, not the caller, has the last word.
+        RETURN QUERY SELECT 'wrong_version'::text, (SELECT s.version FROM streams s WHERE s.stream_id = p_stream_id), NULL::bigint, NULL::bigint, NULL::xid8;
+        RETURN;
+      END IF;
+
+      RETURN QUERY
+      WITH inserted AS (
+        INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+        SELECT p_stream_id, v_base + e.ord, e.event_id, e.type, e.schema_version, e.data, e.metadata
+          FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
+               WITH ORDINALITY AS e(event_id, type, schema_version, data, metadata, ord)
+         ORDER BY e.ord
+        RETURNING global_position
+      )
+      SELECT 'appended'::text, v_base + v_count, min(i.global_position), max(i.global_position), pg_current_xact_id()
+        FROM inserted i;
+
+      PERFORM pg_notify('accountable_events', '');
+    END $$`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP FUNCTION IF EXISTS append_to_stream`.execute(db);
+  await sql`DROP TABLE IF EXISTS projection_checkpoints`.execute(db);
+  await sql`DROP TABLE IF EXISTS events`.execute(db);
+  await sql`DROP FUNCTION IF EXISTS events_are_immutable`.execute(db);
+  await sql`DROP TABLE IF EXISTS streams`.execute(db);
+}

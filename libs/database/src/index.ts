@@ -1,0 +1,5 @@
+export * from './schema';
+export { createPool, createKysely, type PoolOptions } from './connection';
+export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedOptions } from './embedded-postgres';
+export { resolveDatabase, type DatabaseTarget } from './resolve-database';
+export { createMigrator, migrateToLatest, pendingMigrations } from './migrator';

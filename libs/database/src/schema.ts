@@ -1,0 +1,44 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** Per-stream row: its current version. Updating it is the per-stream lock. */
+export interface StreamsTable {
+  stream_id: string;
+  version: number;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+/**
+ * The event log. Rows are immutable (a trigger refuses UPDATE, DELETE and TRUNCATE).
+ * `transaction_id` (xid8) is returned by pg as a decimal string.
+ */
+export interface EventsTable {
+  global_position: ColumnType<number, never, never>;
+  transaction_id: ColumnType<string, never, never>;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: JSONColumnType<Record<string, unknown>>;
+  metadata: JSONColumnType<Record<string, unknown>>;
+  recorded_at: ColumnType<Date, never, never>;
+}
+
+export interface ProjectionCheckpointsTable {
+  name: string;
+  transaction_id: ColumnType<string, string | undefined, string>;
+  global_position: ColumnType<number, number | undefined, number>;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export interface EventStoreTables {
+  streams: StreamsTable;
+  events: EventsTable;
+  projection_checkpoints: ProjectionCheckpointsTable;
+}
+
+/** Every table the application knows. Libraries add their tables here as they land. */
+export type Database = EventStoreTables;
+
+export type { Generated };

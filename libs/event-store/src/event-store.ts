@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@accountable/database';
+import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
+import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
+import { Upcasters } from './upcasters';
+
+export interface ReadStreamOptions {
+  fromVersion?: number;
+  toVersion?: number;
+  /** Only events recorded at or before this instant (time travel). */
+  until?: Date;
+}
+
+interface EventRow {
+  global_position: number;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recorded_at: Date;
+}
+
+/** Anything that runs queries: the pool-backed Kysely or an open transaction. */
+export type Executor = Kysely<Database>;
+
+export class EventStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly upcasters: Upcasters = new Upcasters(),
+  ) {}
+
+  /**
+   * Appends atomically, in one round trip (see `append_to_stream` in the first migration).
+   * Pass `executor` to append inside a caller's transaction; it must be that transaction's
+   * first write, so that no transaction id is taken before the stream lock.
+   */
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedVersion,
+    executor: Executor = this.db,
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    const kind = typeof expected === 'number' ? 'exact' : expected;
+    const ids = events.map((e) => e.eventId ?? randomUUID());
+    const { rows } = await sql<{
+      outcome: 'appended' | 'idempotent' | 'wrong_version' | 'duplicate_event';
+      actual_version: number | null;
+      first_position: number | null;
+      last_position: number | null;
+      tx: string | null;
+    }>`SELECT * FROM append_to_stream(
+        ${streamId}, ${kind}, ${typeof expected === 'number' ? expected : null}::bigint,
+        ${ids}::uuid[], ${events.map((e) => e.type)}::text[],
+        ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
+        ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
+        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`.execute(executor);
+    const row = rows[0];
+    switch (row.outcome) {
+      case 'appended':
+        return {
+          nextVersion: row.actual_version!,
+          written: true,
+          firstPosition: row.first_position!,
+          lastPosition: row.last_position!,
+          transactionId: row.tx!,
+        };
+      case 'idempotent':
+        return { nextVersion: row.actual_version!, written: false };
+      case 'wrong_version':
+        throw new WrongExpectedVersionError(streamId, expected, row.actual_version);
+      case 'duplicate_event':
+        throw new DuplicateEventIdError(streamId, ids, row.actual_version);
+    }
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}, executor: Executor = this.db): Promise<RecordedEvent[]> {
+    let query = executor.selectFrom('events').selectAll().where('stream_id', '=', streamId);
+    if (options.fromVersion !== undefined) query = query.where('stream_version', '>=', options.fromVersion);
+    if (options.toVersion !== undefined) query = query.where('stream_version', '<=', options.toVersion);
+    if (options.until !== undefined) query = query.where('recorded_at', '<=', options.until);
+    const rows = await query.orderBy('stream_version').execute();
+    return rows.map((row) => this.toRecorded(row as unknown as EventRow));
+  }
+
+  /** The stream's current version, or null if it does not exist. */
+  async streamVersion(streamId: string, executor: Executor = this.db): Promise<number | null> {
+    const row = await executor.selectFrom('streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();
+    return row?.version ?? null;
+  }
+
+  /**
+   * The gap-safe global feed: events after `after`, in (transaction_id, global_position) order,
+   * only from transactions older than every transaction still running. Identity values are
+   * taken out of commit order, so reading by position alone could skip an event whose
+   * transaction commits later; below the snapshot's xmin every transaction has ended, so
+   * nothing can appear behind the reader any more.
+   */
+  async readFeed(after: FeedPosition, limit: number, executor: Executor = this.db): Promise<RecordedEvent[]> {
+    const { rows } = await sql<EventRow>`
+      SELECT global_position, transaction_id, stream_id, stream_version, event_id, type,
+             schema_version, data, metadata, recorded_at
+        FROM events
+       WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id, global_position
+       LIMIT ${limit}`.execute(executor);
+    return rows.map((row) => this.toRecorded(row));
+  }
+
+  /** The position of the newest event the feed can deliver now, and how many lie beyond `after`. */
+  async feedHead(executor: Executor = this.db): Promise<FeedPosition> {
+    const { rows } = await sql<{ transaction_id: string; global_position: number }>`
+      SELECT transaction_id, global_position FROM events
+       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`.execute(executor);
+    return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : { transactionId: '0', globalPosition: 0 };
+  }
+
+  private toRecorded(row: EventRow): RecordedEvent {
+    const { schemaVersion, data } = this.upcasters.upcast(row.type, row.schema_version, row.data);
+    return {
+      globalPosition: row.global_position,
+      transactionId: String(row.transaction_id),
+      streamId: row.stream_id,
+      streamVersion: row.stream_version,
+      eventId: row.event_id,
+      type: row.type,
+      schemaVersion,
+      data,
+      metadata: row.metadata,
+      recordedAt: row.recorded_at,
+    };
+  }
+}

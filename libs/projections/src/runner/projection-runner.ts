@@ -1,0 +1,207 @@
+import pg from 'pg';
+import type { Kysely } from 'kysely';
+import type { Database } from '@accountable/database';
+import type { EventStore, FeedPosition } from '@accountable/event-store';
+import { CheckpointStore } from './checkpoint-store';
+import type { Projection } from './projection';
+
+export const EVENTS_CHANNEL = 'accountable_events';
+
+export interface RunnerLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+export interface ProjectionRunnerOptions {
+  /** Connection string for the dedicated LISTEN / leadership connection. */
+  connectionString: string;
+  batchSize?: number;
+  /** Fallback when a notification is missed (or the fence held events back). */
+  pollIntervalMs?: number;
+  /** How often a follower tries to take over leadership. */
+  leaderRetryMs?: number;
+  logger?: RunnerLogger;
+}
+
+export class CheckpointConflictError extends Error {
+  override readonly name = 'CheckpointConflictError';
+  constructor(readonly projection: string) {
+    super(`checkpoint of projection ${projection} moved under this runner`);
+  }
+}
+
+const silent: RunnerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Feeds projections from the global feed, each batch and its checkpoint in one transaction.
+ *
+ * Exactly-once comes from the checkpoint compare-and-set, not from leadership: leadership (a
+ * session advisory lock per projection) only keeps other processes from wasting work. If a
+ * leader's connection dies its lock is released by the server and a follower takes over.
+ */
+export class ProjectionRunner {
+  private readonly checkpoints: CheckpointStore;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaderRetryMs: number;
+  private readonly logger: RunnerLogger;
+  private client?: pg.Client;
+  private connecting?: Promise<pg.Client | undefined>;
+  private readonly leading = new Set<string>();
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private wakers = new Set<() => void>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly store: EventStore,
+    readonly projections: readonly Projection[],
+    private readonly options: ProjectionRunnerOptions,
+  ) {
+    this.checkpoints = new CheckpointStore(db);
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.leaderRetryMs = options.leaderRetryMs ?? 1000;
+    this.logger = options.logger ?? silent;
+  }
+
+  /** Names of the projections this process currently leads. */
+  get leaderOf(): string[] {
+    return [...this.leading];
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = this.projections.map((projection) => this.loop(projection));
+  }
+
+  /** Stops after the batch in flight has committed (at a checkpoint) and releases leadership. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeAll();
+    await Promise.all(this.loops);
+    this.loops = [];
+    const client = this.client;
+    this.client = undefined;
+    this.leading.clear();
+    await client?.end().catch(() => undefined);
+  }
+
+  /** Applies batches until the feed has nothing more for this projection. Returns events applied. */
+  async catchUp(projection: Projection): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const applied = await this.processBatch(projection);
+      total += applied;
+      if (applied < this.batchSize) return total;
+    }
+  }
+
+  /** One batch: read after the checkpoint, apply, advance the checkpoint by compare-and-set. */
+  async processBatch(projection: Projection): Promise<number> {
+    const from = await this.checkpoints.get(projection.name);
+    const events = await this.store.readFeed(from, this.batchSize);
+    if (events.length === 0) return 0;
+    const last = events[events.length - 1];
+    const to: FeedPosition = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    await this.db.transaction().execute(async (trx) => {
+      await projection.apply(trx, events);
+      if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw new CheckpointConflictError(projection.name);
+    });
+    return events.length;
+  }
+
+  /** Empties a projection and sets its checkpoint back to the start of the feed. */
+  async reset(projection: Projection): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await projection.reset(trx);
+      await this.checkpoints.reset(trx, projection.name);
+    });
+  }
+
+  private async loop(projection: Projection): Promise<void> {
+    while (this.running) {
+      try {
+        if (!(await this.ensureLeader(projection.name))) {
+          await this.sleep(this.leaderRetryMs);
+          continue;
+        }
+        const applied = await this.processBatch(projection);
+        if (applied === 0) await this.sleep(this.pollIntervalMs);
+      } catch (error) {
+        if (error instanceof CheckpointConflictError) {
+          this.logger.warn(error.message);
+          continue;
+        }
+        this.logger.error(`projection ${projection.name} failed; retrying`, error);
+        await this.sleep(Math.min(this.pollIntervalMs, 1000));
+      }
+    }
+  }
+
+  private async ensureLeader(name: string): Promise<boolean> {
+    const client = await this.listenClient();
+    if (!client) return false;
+    if (this.leading.has(name)) return true;
+    const { rows } = await client.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtextextended('projection:' || $1, 0)) AS locked`,
+      [name],
+    );
+    if (rows[0]?.locked) {
+      this.leading.add(name);
+      this.logger.info(`leading projection ${name}`);
+      return true;
+    }
+    return false;
+  }
+
+  private async listenClient(): Promise<pg.Client | undefined> {
+    if (this.client) return this.client;
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'accountable-projector' });
+      const lost = () => {
+        if (this.client === client) {
+          this.client = undefined;
+          if (this.leading.size) this.logger.warn(`lost the projector connection; leadership of ${[...this.leading].join(', ')} released`);
+          this.leading.clear();
+        }
+        client.end().catch(() => undefined);
+        this.wakeAll();
+      };
+      client.on('error', lost);
+      client.on('end', lost);
+      client.on('notification', () => this.wakeAll());
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+        this.client = client;
+        return client;
+      } catch (error) {
+        this.logger.warn(`projector connection failed: ${(error as Error).message}`);
+        await client.end().catch(() => undefined);
+        return undefined;
+      }
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+}

@@ -1,0 +1,57 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createKysely, createPool, migrateToLatest, startEmbeddedPostgres } from '../../libs/database/src';
+
+/**
+ * One PostgreSQL for the whole run: DATABASE_URL's server if set, else a throwaway embedded
+ * one. A template database is migrated once; every test file clones it (see test-database.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+  let adminUrl: string;
+  if (process.env.DATABASE_URL) {
+    adminUrl = process.env.DATABASE_URL;
+  } else {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-test-'));
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      database: 'postgres',
+      // Throwaway data: durability buys nothing here and costs seconds.
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 300 },
+    });
+    (globalThis as Record<string, unknown>).__ACCOUNTABLE_EMBEDDED__ = embedded;
+    process.env.ACCOUNTABLE_TEST_EMBEDDED_DIR = dataDir;
+    adminUrl = embedded.adminUrl;
+  }
+  const template = `accountable_tpl_${runId}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${template}`);
+  await admin.end();
+
+  const pool = createPool(withDatabase(adminUrl, template), { max: 1 });
+  const db = createKysely(pool);
+  await migrateToLatest(db);
+  await db.destroy();
+
+  process.env.ACCOUNTABLE_TEST_ADMIN_URL = adminUrl;
+  process.env.ACCOUNTABLE_TEST_TEMPLATE = template;
+  process.env.ACCOUNTABLE_TEST_RUN_ID = runId;
+  console.log(`\n[test] PostgreSQL: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded'} (${await serverVersion(adminUrl)})`);
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+  await client.end();
+  return `PostgreSQL ${rows[0].server_version}`;
+}
