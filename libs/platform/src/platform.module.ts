@@ -1,0 +1,27 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { EventStore } from '@accountable/event-store';
+import type { Runtime } from './runtime';
+
+export const RUNTIME = Symbol('RUNTIME');
+/** Kysely<Database> on the primary. */
+export const DB = Symbol('DB');
+/** Kysely<Database> for read-model queries (a replica when READ_DATABASE_URL is set). */
+export const READ_DB = Symbol('READ_DB');
+
+/** Hands the already-open runtime to Nest; the runtime is opened (and closed) outside Nest. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRuntime(runtime: Runtime, eventStore: EventStore): DynamicModule {
+    return {
+      module: PlatformModule,
+      providers: [
+        { provide: RUNTIME, useValue: runtime },
+        { provide: DB, useValue: runtime.db },
+        { provide: READ_DB, useValue: runtime.readDb },
+        { provide: EventStore, useValue: eventStore },
+      ],
+      exports: [RUNTIME, DB, READ_DB, EventStore],
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { AppConfig } from '@accountable/config';
+import {
+  createKysely,
+  createPool,
+  migrateToLatest,
+  resolveDatabase,
+  type Database,
+  type EmbeddedPostgres,
+} from '@accountable/database';
+
+/**
+ * What every process (service, projector, CLI, tests) needs before Nest starts: a reachable
+ * database (embedded or DATABASE_URL), migrations applied, and the connection pools.
+ */
+export interface Runtime {
+  config: AppConfig;
+  databaseUrl: string;
+  readDatabaseUrl: string;
+  embedded?: EmbeddedPostgres;
+  pool: pg.Pool;
+  db: Kysely<Database>;
+  /** Read-model queries; the same as `db` unless READ_DATABASE_URL is set. */
+  readDb: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+export interface OpenRuntimeOptions {
+  migrate?: boolean;
+  log?: (message: string) => void;
+  applicationName?: string;
+}
+
+export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  const target = await resolveDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log: options.log });
+  const poolOptions = {
+    max: config.DB_POOL_MAX,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    applicationName: options.applicationName ?? 'accountable',
+  };
+  const pool = createPool(target.url, poolOptions);
+  const db = createKysely(pool);
+  let readDb = db;
+  let readPool: pg.Pool | undefined;
+  if (config.READ_DATABASE_URL) {
+    readPool = createPool(config.READ_DATABASE_URL, poolOptions);
+    readDb = createKysely(readPool);
+  }
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrateToLatest(db);
+      if (applied.length) options.log?.(`applied migrations: ${applied.join(', ')}`);
+    }
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    await target.embedded?.stop();
+    throw error;
+  }
+  let closed = false;
+  return {
+    config,
+    databaseUrl: target.url,
+    readDatabaseUrl: config.READ_DATABASE_URL ?? target.url,
+    embedded: target.embedded,
+    pool,
+    db,
+    readDb,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (readDb !== db) await readDb.destroy().catch(() => undefined);
+      await db.destroy().catch(() => undefined);
+      await target.embedded?.stop();
+    },
+  };
+}
