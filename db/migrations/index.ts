@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_event_store';
+import * as m0002 from './0002_account_read_model';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -7,4 +8,5 @@ import * as m0001 from './0001_event_store';
  */
 export const migrations: Record<string, Migration> = {
   '0001_event_store': m0001,
+  '0002_account_read_model': m0002,
 };

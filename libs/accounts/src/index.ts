@@ -1,1 +1,21 @@
-export {};
+export * from './domain';
+export { AccountsModule } from './accounts.module';
+export { AccountReader, type AccountRecord, type ListKey } from './application/account.reader';
+export {
+  ACCOUNT_READ_MODEL_WRITER,
+  AccountRepository,
+  type AccountReadModelWriter,
+  type CommittedAccountEvent,
+} from './application/account.repository';
+export { AccountEventsCommitted } from './application/account-events-committed';
+export { canSee, type Caller } from './application/caller';
+export { OPERATOR, eventMetadata, type CommandContext } from './application/command-context';
+export { CreateMainAccountCommand } from './commands/create-main-account/create-main-account.command';
+export { CreateSubaccountCommand } from './commands/create-subaccount/create-subaccount.command';
+export { UpdateAccountCommand } from './commands/update-account/update-account.command';
+export { UpgradeAccountCommand } from './commands/upgrade-account/upgrade-account.command';
+export { SuspendMainAccountCommand } from './commands/suspend-main-account/suspend-main-account.command';
+export { ReactivateMainAccountCommand } from './commands/reactivate-main-account/reactivate-main-account.command';
+export { OwnerCascadeProjection, followUpEventId } from './process-managers/owner-cascade.projection';
+export { GetAccountQuery } from './queries/get-account/get-account.query';
+export { ListAccountsQuery, type AccountListPage } from './queries/list-accounts/list-accounts.query';

@@ -32,6 +32,23 @@ export interface ProjectionCheckpointsTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
+/** Account read model: one row per account, as the Accounts API serves it. */
+export interface AccountReadModelTable {
+  sid: string;
+  owner_account_sid: string;
+  is_main: boolean;
+  friendly_name: string;
+  type: string;
+  status: string;
+  /** Sealed (AES-256-GCM), never plaintext. */
+  auth_token: string;
+  suspended_by_owner: boolean;
+  open_subaccounts: number;
+  date_created: Date;
+  date_updated: Date;
+  version: number;
+}
+
 export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
@@ -39,6 +56,8 @@ export interface EventStoreTables {
 }
 
 /** Every table the application knows. Libraries add their tables here as they land. */
-export type Database = EventStoreTables;
+export interface Database extends EventStoreTables {
+  account_read_model: AccountReadModelTable;
+}
 
 export type { Generated };

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { EventStore } from '@accountable/event-store';
+import { SecretBox } from '@accountable/secrets';
 import type { Runtime } from './runtime';
 
 export const RUNTIME = Symbol('RUNTIME');
@@ -20,8 +21,9 @@ export class PlatformModule {
         { provide: DB, useValue: runtime.db },
         { provide: READ_DB, useValue: runtime.readDb },
         { provide: EventStore, useValue: eventStore },
+        { provide: SecretBox, useValue: runtime.secretBox },
       ],
-      exports: [RUNTIME, DB, READ_DB, EventStore],
+      exports: [RUNTIME, DB, READ_DB, EventStore, SecretBox],
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { AppConfig } from '@accountable/config';
+import { loadOrCreateKey, SecretBox } from '@accountable/secrets';
 import {
   createKysely,
   createPool,
@@ -23,6 +24,8 @@ export interface Runtime {
   db: Kysely<Database>;
   /** Read-model queries; the same as `db` unless READ_DATABASE_URL is set. */
   readDb: Kysely<Database>;
+  /** Seals auth tokens at rest (AES-256-GCM). */
+  secretBox: SecretBox;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ export interface OpenRuntimeOptions {
 }
 
 export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  const secretBox = new SecretBox(await loadOrCreateKey({ keyHex: config.ENCRYPTION_KEY, dataDir: config.DATA_DIR }));
   const target = await resolveDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log: options.log });
   const poolOptions = {
     max: config.DB_POOL_MAX,
@@ -67,6 +71,7 @@ export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions
     pool,
     db,
     readDb,
+    secretBox,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,1 +1,11 @@
-export {};
+export * from './twilio-date.format';
+export * from './sid.codec';
+export * from './twilio.error';
+export * from './account.resource';
+export * from './account-page.envelope';
+export * from './page-token.codec';
+export * from './keyset.window';
+export * from './monitor-event.resource';
+export * from './events-page.envelope';
+export * from './request.parser';
+export { withQuery } from './query-string.util';

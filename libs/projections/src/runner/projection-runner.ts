@@ -100,7 +100,13 @@ export class ProjectionRunner {
     }
   }
 
-  /** One batch: read after the checkpoint, apply, advance the checkpoint by compare-and-set. */
+  /**
+   * One batch: read after the checkpoint, advance the checkpoint by compare-and-set, apply.
+   * The checkpoint moves first so that its row lock fences a concurrent runner before either
+   * applies anything: the loser waits, finds the checkpoint moved and gets a
+   * CheckpointConflictError, rather than colliding inside the projection's own tables (a
+   * unique violation on a read-model key) or doing the batch's work for nothing.
+   */
   async processBatch(projection: Projection): Promise<number> {
     const from = await this.checkpoints.get(projection.name);
     const events = await this.store.readFeed(from, this.batchSize);
@@ -108,8 +114,8 @@ export class ProjectionRunner {
     const last = events[events.length - 1];
     const to: FeedPosition = { transactionId: last.transactionId, globalPosition: last.globalPosition };
     await this.db.transaction().execute(async (trx) => {
-      await projection.apply(trx, events);
       if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw new CheckpointConflictError(projection.name);
+      await projection.apply(trx, events);
     });
     return events.length;
   }

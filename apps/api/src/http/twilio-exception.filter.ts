@@ -1,0 +1,76 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isAccountRuleError } from '@accountable/accounts';
+import { isTwilioError, TwilioError, TwilioErrors, WWW_AUTHENTICATE } from '@accountable/twilio';
+
+/** PostgreSQL SQLSTATE classes and socket errors that mean "the database is not there". */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * The one place errors become HTTP: every failure leaves as Twilio's envelope
+ * `{code, message, more_info, status}`. Client mistakes are 4xx with their Twilio code; only
+ * our own faults are 500, and a lost database is 503.
+ */
+@Catch()
+export class TwilioExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    // Health checks keep terminus' own body (probes read it).
+    if (exception instanceof HttpException && request.url.startsWith('/health')) {
+      void reply.status(exception.getStatus()).send(exception.getResponse());
+      return;
+    }
+    const error = this.toTwilioError(exception, request);
+    if (error.status >= 500) this.logger.error(`${request.method} ${request.url} → ${error.status}: ${describe(exception)}`);
+    if (error.status === 401) void reply.header('WWW-Authenticate', WWW_AUTHENTICATE);
+    void reply.status(error.status).header('Content-Type', 'application/json').send(error.toBody());
+  }
+
+  private toTwilioError(exception: unknown, request: FastifyRequest): TwilioError {
+    if (isTwilioError(exception)) return exception;
+    if (isAccountRuleError(exception)) {
+      if (exception.code === 20404) return TwilioErrors.notFound(pathOf(request));
+      if (exception.code === 20006) return TwilioErrors.forbidden(exception.message);
+      return new TwilioError(400, exception.code ?? 20002, exception.message);
+    }
+    if (exception instanceof HttpException) return this.fromHttpException(exception, request);
+    const fastifyCode = (exception as { code?: string; statusCode?: number })?.code;
+    const statusCode = (exception as { statusCode?: number })?.statusCode;
+    if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_') && statusCode && statusCode < 500) {
+      return new TwilioError(statusCode, 20002, (exception as Error).message);
+    }
+    if (isDatabaseUnavailable(exception)) return TwilioErrors.unavailable('The service is temporarily unavailable; retry shortly');
+    return TwilioErrors.internal();
+  }
+
+  private fromHttpException(exception: HttpException, request: FastifyRequest): TwilioError {
+    const status = exception.getStatus();
+    if (status === 404) return TwilioErrors.notFound(pathOf(request));
+    if (status === 405) return TwilioErrors.methodNotAllowed(request.method);
+    if (status === 401) return TwilioErrors.unauthorized();
+    if (status === 413) return new TwilioError(413, 20002, 'Request body too large');
+    if (status === 415) return new TwilioError(415, 20002, 'Unsupported Content-Type: send application/x-www-form-urlencoded or application/json');
+    if (status >= 400 && status < 500) return new TwilioError(status, 20002, exception.message || 'Invalid request');
+    return TwilioErrors.internal();
+  }
+}
+
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0];
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; errno?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_ERRNO.has(e.code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+function describe(exception: unknown): string {
+  return exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+}

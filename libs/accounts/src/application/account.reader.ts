@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AccountReadModelTable, Database } from '@accountable/database';
+import { DB, READ_DB } from '@accountable/platform';
+import { SecretBox } from '@accountable/secrets';
+import type { AccountStatus, AccountType } from '../domain';
+
+/** An account as the API shows it; `authToken` is decrypted. */
+export interface AccountRecord {
+  sid: string;
+  ownerAccountSid: string;
+  friendlyName: string;
+  status: AccountStatus;
+  type: AccountType;
+  authToken: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+export interface ListKey {
+  dateCreated: Date;
+  sid: string;
+}
+
+export interface ListRequest {
+  /** The authenticated caller: a main account lists itself and its subaccounts, a subaccount only itself. */
+  caller: { sid: string; isMain: boolean };
+  friendlyName?: string;
+  status?: string;
+  limit: number;
+  after?: ListKey;
+  /** Rows before the key, returned nearest first (descending). */
+  before?: ListKey;
+  offset?: number;
+}
+
+type Row = Selectable<AccountReadModelTable>;
+
+/** Read-model queries, one method one query. */
+@Injectable()
+export class AccountReader {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<Database>,
+    @Inject(READ_DB) private readonly readDb: Kysely<Database>,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** From the primary: used right after a write and for authentication. */
+  async findRow(sid: string, primary = false): Promise<Row | undefined> {
+    return (primary ? this.db : this.readDb).selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();
+  }
+
+  async find(sid: string, primary = false): Promise<AccountRecord | null> {
+    const row = await this.findRow(sid, primary);
+    return row ? this.toRecord(row) : null;
+  }
+
+  async list(request: ListRequest): Promise<AccountRecord[]> {
+    let query = this.readDb.selectFrom('account_read_model').selectAll();
+    query = request.caller.isMain
+      ? query.where('owner_account_sid', '=', request.caller.sid)
+      : query.where('sid', '=', request.caller.sid);
+    if (request.friendlyName !== undefined) query = query.where('friendly_name', '=', request.friendlyName);
+    if (request.status !== undefined) query = query.where('status', '=', request.status);
+    if (request.before) {
+      query = query
+        .where(sql<boolean>`(date_created, sid) < (${request.before.dateCreated}::timestamptz, ${request.before.sid})`)
+        .orderBy('date_created', 'desc')
+        .orderBy('sid', 'desc');
+    } else {
+      if (request.after) query = query.where(sql<boolean>`(date_created, sid) > (${request.after.dateCreated}::timestamptz, ${request.after.sid})`);
+      query = query.orderBy('date_created', 'asc').orderBy('sid', 'asc');
+      if (request.offset) query = query.offset(request.offset);
+    }
+    const rows = await query.limit(request.limit).execute();
+    return rows.map((row) => this.toRecord(row));
+  }
+
+  toRecord(row: Row): AccountRecord {
+    return {
+      sid: row.sid,
+      ownerAccountSid: row.owner_account_sid,
+      friendlyName: row.friendly_name,
+      status: row.status as AccountStatus,
+      type: row.type as AccountType,
+      authToken: this.box.open(row.auth_token, row.sid),
+      dateCreated: row.date_created,
+      dateUpdated: row.date_updated,
+    };
+  }
+}

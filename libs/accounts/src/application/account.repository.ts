@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@accountable/database';
+import { EventStore, WrongExpectedVersionError, type ExpectedVersion } from '@accountable/event-store';
+import { DB } from '@accountable/platform';
+import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
+import { AccountEventsCommitted } from './account-events-committed';
+import { eventMetadata, type CommandContext } from './command-context';
+
+/** One event as the read model needs it; `recordedAt: null` is the append transaction's now(). */
+export interface CommittedAccountEvent {
+  eventId: string;
+  streamId: string;
+  streamVersion: number;
+  type: string;
+  data: Record<string, unknown>;
+  recordedAt: Date | null;
+}
+
+/**
+ * Writes the account read model inside the append transaction (read-your-writes). Bound by the
+ * app to the projections library's version-guarded writer, the same one the feed drives.
+ */
+export const ACCOUNT_READ_MODEL_WRITER = Symbol('ACCOUNT_READ_MODEL_WRITER');
+export interface AccountReadModelWriter {
+  apply(executor: Kysely<Database>, events: readonly CommittedAccountEvent[]): Promise<void>;
+}
+
+export interface StreamChange {
+  sid: string;
+  expected: ExpectedVersion;
+  events: readonly AccountEvent[];
+  /** Deterministic ids make a re-run (a cascade after a crash) idempotent. */
+  eventIds?: readonly string[];
+}
+
+const MAX_ATTEMPTS = 10;
+
+@Injectable()
+export class AccountRepository {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<Database>,
+    private readonly store: EventStore,
+    @Inject(ACCOUNT_READ_MODEL_WRITER) private readonly readModel: AccountReadModelWriter,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  async load(sid: string): Promise<AccountState> {
+    const events = await this.store.readStream(accountStreamId(sid));
+    return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as never));
+  }
+
+  /**
+   * Appends every change in one transaction and updates the read model in it. All stream
+   * locks are taken first, in a fixed order, before anything is written: no deadlock between
+   * multi-stream commands, and no transaction id is taken while waiting, so each stream's
+   * versions reach the feed in order. Publishes on the Nest event bus only after the commit.
+   */
+  async commit(changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
+    const pending = changes.filter((c) => c.events.length > 0);
+    if (pending.length === 0) return [];
+    const metadata = eventMetadata(context);
+    const committed = await this.db.transaction().execute(async (trx) => {
+      if (pending.length > 1) {
+        await sql`SELECT pg_advisory_xact_lock(h) FROM (
+                    SELECT hashtextextended(s, 0) AS h FROM unnest(${pending.map((c) => accountStreamId(c.sid))}::text[]) AS s ORDER BY 1
+                  ) ordered`.execute(trx);
+      }
+      const written: CommittedAccountEvent[] = [];
+      for (const change of pending) {
+        const streamId = accountStreamId(change.sid);
+        const newEvents = change.events.map((event, i) => ({
+          eventId: change.eventIds?.[i] ?? crypto.randomUUID(),
+          type: event.type,
+          schemaVersion: SCHEMA_VERSION[event.type],
+          data: event.data as Record<string, unknown>,
+          metadata,
+        }));
+        const result = await this.store.append(streamId, newEvents, change.expected, trx);
+        if (!result.written) continue;
+        const base = result.nextVersion - newEvents.length;
+        newEvents.forEach((e, i) =>
+          written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: null }),
+        );
+      }
+      if (written.length) await this.readModel.apply(trx, written);
+      return written;
+    });
+    if (committed.length) this.eventBus.publish(new AccountEventsCommitted(committed, context));
+    return committed;
+  }
+
+  /** Load → decide → commit on one stream, with retries: the shape of most operator commands. */
+  async decideOn(sid: string, decide: (state: AccountState) => readonly AccountEvent[], context: CommandContext): Promise<void> {
+    await this.retrying(async () => {
+      const state = await this.load(sid);
+      await this.commit([{ sid, expected: state?.version ?? 'no_stream', events: decide(state) }], context);
+    });
+  }
+
+  /**
+   * Load → decide → commit, re-deciding against fresh state when another writer got there
+   * first. Conflicts are expected under load and never reach the caller while attempts last.
+   */
+  async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError) || i >= MAX_ATTEMPTS) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 2 * i));
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { newAuthToken, SecretBox } from '@accountable/secrets';
+import { newAccountSid } from '@accountable/twilio';
+import { createMainAccount } from '../../domain';
+import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountRepository } from '../../application/account.repository';
+import { CreateMainAccountCommand } from './create-main-account.command';
+
+@CommandHandler(CreateMainAccountCommand)
+export class CreateMainAccountHandler implements ICommandHandler<CreateMainAccountCommand, AccountRecord> {
+  constructor(
+    private readonly repository: AccountRepository,
+    private readonly reader: AccountReader,
+    private readonly box: SecretBox,
+  ) {}
+
+  async execute({ friendlyName, type, context }: CreateMainAccountCommand): Promise<AccountRecord> {
+    const sid = newAccountSid();
+    const events = createMainAccount({ sid, friendlyName, type, authToken: this.box.seal(newAuthToken(), sid) }, null);
+    await this.repository.commit([{ sid, expected: 'no_stream', events }], context);
+    return (await this.reader.find(sid, true))!;
+  }
+}

@@ -1,0 +1,34 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { newAuthToken, SecretBox } from '@accountable/secrets';
+import { newAccountSid } from '@accountable/twilio';
+import { AccountRuleError, createSubaccount } from '../../domain';
+import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountRepository } from '../../application/account.repository';
+import { CreateSubaccountCommand } from './create-subaccount.command';
+
+@CommandHandler(CreateSubaccountCommand)
+export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccountCommand, AccountRecord> {
+  constructor(
+    private readonly repository: AccountRepository,
+    private readonly reader: AccountReader,
+    private readonly box: SecretBox,
+  ) {}
+
+  async execute(command: CreateSubaccountCommand): Promise<AccountRecord> {
+    const sid = newAccountSid();
+    const authToken = this.box.seal(newAuthToken(), sid);
+    await this.repository.retrying(async () => {
+      const caller = await this.repository.load(command.callerSid);
+      if (caller === null) throw new AccountRuleError('account_not_found', 'The calling account does not exist');
+      const events = createSubaccount({ sid, friendlyName: command.friendlyName, authToken, now: new Date() }, caller);
+      await this.repository.commit(
+        [
+          { sid: caller.sid, expected: caller.version, events: events.owner },
+          { sid, expected: 'no_stream', events: events.subaccount },
+        ],
+        command.context,
+      );
+    });
+    return (await this.reader.find(sid, true))!;
+  }
+}

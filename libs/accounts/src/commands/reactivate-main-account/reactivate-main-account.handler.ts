@@ -1,0 +1,18 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { reactivateMainAccount } from '../../domain';
+import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountRepository } from '../../application/account.repository';
+import { ReactivateMainAccountCommand } from './reactivate-main-account.command';
+
+@CommandHandler(ReactivateMainAccountCommand)
+export class ReactivateMainAccountHandler implements ICommandHandler<ReactivateMainAccountCommand, AccountRecord> {
+  constructor(
+    private readonly repository: AccountRepository,
+    private readonly reader: AccountReader,
+  ) {}
+
+  async execute({ sid, context }: ReactivateMainAccountCommand): Promise<AccountRecord> {
+    await this.repository.decideOn(sid, reactivateMainAccount, context);
+    return (await this.reader.find(sid, true))!;
+  }
+}

@@ -1,0 +1,13 @@
+import { Command } from '@nestjs/cqrs';
+import type { AccountRecord } from '../../application/account.reader';
+import type { CommandContext } from '../../application/command-context';
+
+/** Operator (CLI). Suspends a main account; the owner cascade then suspends its active subaccounts. */
+export class SuspendMainAccountCommand extends Command<AccountRecord> {
+  constructor(
+    readonly sid: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}

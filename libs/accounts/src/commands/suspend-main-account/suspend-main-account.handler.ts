@@ -1,0 +1,18 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { suspendMainAccount } from '../../domain';
+import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountRepository } from '../../application/account.repository';
+import { SuspendMainAccountCommand } from './suspend-main-account.command';
+
+@CommandHandler(SuspendMainAccountCommand)
+export class SuspendMainAccountHandler implements ICommandHandler<SuspendMainAccountCommand, AccountRecord> {
+  constructor(
+    private readonly repository: AccountRepository,
+    private readonly reader: AccountReader,
+  ) {}
+
+  async execute({ sid, context }: SuspendMainAccountCommand): Promise<AccountRecord> {
+    await this.repository.decideOn(sid, suspendMainAccount, context);
+    return (await this.reader.find(sid, true))!;
+  }
+}

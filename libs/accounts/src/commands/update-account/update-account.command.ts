@@ -1,0 +1,14 @@
+import { Command } from '@nestjs/cqrs';
+import type { AccountRecord } from '../../application/account.reader';
+import type { CommandContext } from '../../application/command-context';
+
+/** One POST to an account: rename, change status, or both, atomically. */
+export class UpdateAccountCommand extends Command<AccountRecord> {
+  constructor(
+    readonly targetSid: string,
+    readonly changes: { friendlyName?: string; status?: string },
+    readonly context: CommandContext & { actorSid: string },
+  ) {
+    super();
+  }
+}

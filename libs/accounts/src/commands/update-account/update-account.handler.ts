@@ -1,0 +1,31 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRuleError, decideUpdate } from '../../domain';
+import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountRepository } from '../../application/account.repository';
+import { UpdateAccountCommand } from './update-account.command';
+
+@CommandHandler(UpdateAccountCommand)
+export class UpdateAccountHandler implements ICommandHandler<UpdateAccountCommand, AccountRecord> {
+  constructor(
+    private readonly repository: AccountRepository,
+    private readonly reader: AccountReader,
+  ) {}
+
+  async execute({ targetSid, changes, context }: UpdateAccountCommand): Promise<AccountRecord> {
+    await this.repository.retrying(async () => {
+      const target = await this.repository.load(targetSid);
+      if (target === null) throw new AccountRuleError('account_not_found', 'The account does not exist');
+      // Only a status change needs the owner (its status and the subaccount count).
+      const owner = changes.status !== undefined && !target.isMain ? await this.repository.load(target.ownerAccountSid) : null;
+      const events = decideUpdate({ ...changes, actorSid: context.actorSid }, target, owner);
+      await this.repository.commit(
+        [
+          { sid: target.sid, expected: target.version, events: events.target },
+          ...(owner ? [{ sid: owner.sid, expected: owner.version, events: events.owner }] : []),
+        ],
+        context,
+      );
+    });
+    return (await this.reader.find(targetSid, true))!;
+  }
+}

@@ -1,0 +1,13 @@
+import { Command } from '@nestjs/cqrs';
+import type { AccountRecord } from '../../application/account.reader';
+import type { CommandContext } from '../../application/command-context';
+
+/** Operator (CLI). Trial → Full; its subaccounts follow through the owner cascade. */
+export class UpgradeAccountCommand extends Command<AccountRecord> {
+  constructor(
+    readonly sid: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}

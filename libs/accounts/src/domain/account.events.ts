@@ -1,0 +1,107 @@
+/**
+ * The account event contract. `type` strings are stored and therefore fixed forever; a change to a
+ * data shape bumps its SCHEMA_VERSION and ships an upcaster, stored events are never rewritten.
+ * Times are not part of the data: the store's `recordedAt` is the one clock (see account.state.ts).
+ */
+
+/** One stream per account. */
+export const ACCOUNT_STREAM_PREFIX = 'account-';
+export const accountStreamId = (sid: string): string => `${ACCOUNT_STREAM_PREFIX}${sid}`;
+
+export const AccountEventType = {
+  MainAccountCreated: 'MainAccountCreated',
+  SubaccountCreated: 'SubaccountCreated',
+  /**
+   * On the owner's stream, in the same append as SubaccountCreated: the owner's expected version
+   * serialises concurrent creates, so the log itself enforces the subaccount limit.
+   */
+  SubaccountAdded: 'SubaccountAdded',
+  /** On the owner's stream when a subaccount closes: closed subaccounts no longer count towards the limit. */
+  SubaccountReleased: 'SubaccountReleased',
+  AccountRenamed: 'AccountRenamed',
+  AccountStatusChanged: 'AccountStatusChanged',
+  AccountUpgraded: 'AccountUpgraded',
+} as const;
+export type AccountEventType = (typeof AccountEventType)[keyof typeof AccountEventType];
+
+/** Current data schema of each event type; upcasters lift older stored versions to these. */
+export const SCHEMA_VERSION: Readonly<Record<AccountEventType, number>> = Object.freeze({
+  MainAccountCreated: 1,
+  SubaccountCreated: 1,
+  SubaccountAdded: 1,
+  SubaccountReleased: 1,
+  AccountRenamed: 1,
+  AccountStatusChanged: 1,
+  AccountUpgraded: 1,
+});
+
+export type AccountType = 'Trial' | 'Full';
+export const ACCOUNT_TYPES: readonly AccountType[] = ['Trial', 'Full'];
+export const isAccountType = (value: unknown): value is AccountType => ACCOUNT_TYPES.includes(value as AccountType);
+
+export type AccountStatus = 'active' | 'suspended' | 'closed';
+export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
+export const isAccountStatus = (value: unknown): value is AccountStatus =>
+  ACCOUNT_STATUSES.includes(value as AccountStatus);
+
+/**
+ * - `requested`: an API call by the owning main account
+ * - `operator`: the CLI, on a main account
+ * - `owner_suspended` / `owner_reactivated`: the cascade from a main account's suspension
+ */
+export type StatusChangeReason = 'requested' | 'operator' | 'owner_suspended' | 'owner_reactivated';
+
+interface DomainEvent<TType extends AccountEventType, TData> {
+  readonly type: TType;
+  readonly data: Readonly<TData>;
+}
+
+export type MainAccountCreated = DomainEvent<
+  'MainAccountCreated',
+  {
+    sid: string;
+    friendlyName: string;
+    type: AccountType;
+    /** Opaque: encrypted by the caller, the domain never sees the plain token. */
+    authToken: string;
+  }
+>;
+
+export type SubaccountCreated = DomainEvent<
+  'SubaccountCreated',
+  {
+    sid: string;
+    ownerAccountSid: string;
+    friendlyName: string;
+    type: AccountType;
+    authToken: string;
+  }
+>;
+
+export type SubaccountAdded = DomainEvent<'SubaccountAdded', { subaccountSid: string }>;
+
+export type SubaccountReleased = DomainEvent<'SubaccountReleased', { subaccountSid: string }>;
+
+export type AccountRenamed = DomainEvent<'AccountRenamed', { previous: string; friendlyName: string }>;
+
+export type AccountStatusChanged = DomainEvent<
+  'AccountStatusChanged',
+  { previous: AccountStatus; status: AccountStatus; reason: StatusChangeReason }
+>;
+
+export type AccountUpgraded = DomainEvent<'AccountUpgraded', { previous: 'Trial'; type: 'Full' }>;
+
+export type AccountEvent =
+  | MainAccountCreated
+  | SubaccountCreated
+  | SubaccountAdded
+  | SubaccountReleased
+  | AccountRenamed
+  | AccountStatusChanged
+  | AccountUpgraded;
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(AccountEventType));
+
+/** Narrows a stored event (any `{type, data}` shape) to an account event by its type string. */
+export const isAccountEvent = <E extends { readonly type: string }>(event: E): event is E & AccountEvent =>
+  EVENT_TYPES.has(event.type);

@@ -1,0 +1,106 @@
+import { accountStreamId, AccountEventType, isAccountEvent, SCHEMA_VERSION } from './account.events';
+import {
+  given,
+  MAIN_SID,
+  mainAccountCreated,
+  OTHER_SUB_SID,
+  statusChanged,
+  SUB_SID,
+  subaccountAdded,
+  subaccountCreated,
+  subaccountReleased,
+} from './account.fixtures';
+import { evolve, fold } from './account.state';
+
+const t = (minute: number) => new Date(Date.UTC(2024, 0, 2, 10, minute));
+
+describe('account state', () => {
+  it('a main account owns itself and starts active at version 1', () => {
+    expect(given(mainAccountCreated('Trial'))).toEqual({
+      sid: MAIN_SID,
+      ownerAccountSid: MAIN_SID,
+      isMain: true,
+      friendlyName: 'Main',
+      type: 'Trial',
+      status: 'active',
+      authToken: 'enc:main',
+      suspendedByOwner: false,
+      openSubaccounts: [],
+      createdAt: undefined,
+      updatedAt: undefined,
+      version: 1,
+    });
+  });
+
+  it('a subaccount points at its owner', () => {
+    expect(given(subaccountCreated())).toMatchObject({ sid: SUB_SID, ownerAccountSid: MAIN_SID, isMain: false });
+  });
+
+  it('tracks open subaccounts as added minus released', () => {
+    const state = given(
+      mainAccountCreated(),
+      subaccountAdded(SUB_SID),
+      subaccountAdded(OTHER_SUB_SID),
+      subaccountReleased(SUB_SID),
+    );
+    expect(state).toMatchObject({ openSubaccounts: [OTHER_SUB_SID], version: 4 });
+  });
+
+  it('dates from recordedAt; subaccount bookkeeping does not touch updatedAt', () => {
+    const state = fold([
+      { ...mainAccountCreated(), recordedAt: t(0) },
+      { ...subaccountAdded(), recordedAt: t(1) },
+      { type: AccountEventType.AccountRenamed, data: { previous: 'Main', friendlyName: 'New' }, recordedAt: t(2) },
+      { ...subaccountReleased(), recordedAt: t(3) },
+    ]);
+    expect(state).toMatchObject({ friendlyName: 'New', createdAt: t(0), updatedAt: t(2) });
+  });
+
+  it('applies status changes and upgrades', () => {
+    const state = given(mainAccountCreated('Trial'), statusChanged('active', 'suspended', 'operator'), {
+      type: AccountEventType.AccountUpgraded,
+      data: { previous: 'Trial', type: 'Full' },
+    });
+    expect(state).toMatchObject({ status: 'suspended', type: 'Full', suspendedByOwner: false });
+  });
+
+  it('marks only cascade suspensions, and clears the mark on the next change', () => {
+    const suspended = given(subaccountCreated(), statusChanged('active', 'suspended', 'owner_suspended'));
+    expect(suspended?.suspendedByOwner).toBe(true);
+    expect(evolve(suspended, statusChanged('suspended', 'active', 'owner_reactivated'))?.suspendedByOwner).toBe(false);
+  });
+
+  it('folds on from a given state', () => {
+    const start = given(mainAccountCreated());
+    expect(fold([subaccountAdded()], start)).toMatchObject({ openSubaccounts: [SUB_SID], version: 2 });
+  });
+
+  it('rejects impossible histories as corrupt streams', () => {
+    expect(() => given(mainAccountCreated(), mainAccountCreated())).toThrow();
+    expect(() => given(subaccountAdded())).toThrow();
+  });
+});
+
+describe('account event contract', () => {
+  it('names one stream per account', () => {
+    expect(accountStreamId(MAIN_SID)).toBe(`account-${MAIN_SID}`);
+  });
+
+  it('keeps every type string fixed, all at schema version 1', () => {
+    expect(SCHEMA_VERSION).toEqual({
+      MainAccountCreated: 1,
+      SubaccountCreated: 1,
+      SubaccountAdded: 1,
+      SubaccountReleased: 1,
+      AccountRenamed: 1,
+      AccountStatusChanged: 1,
+      AccountUpgraded: 1,
+    });
+    expect(Object.keys(AccountEventType)).toEqual(Object.values(AccountEventType));
+  });
+
+  it('recognises stored account events by type', () => {
+    expect(isAccountEvent({ type: 'SubaccountAdded', data: {} })).toBe(true);
+    expect(isAccountEvent({ type: 'SomethingElse', data: {} })).toBe(false);
+  });
+});

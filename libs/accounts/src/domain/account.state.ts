@@ -1,0 +1,95 @@
+import { AccountEventType, type AccountEvent, type AccountStatus, type AccountType } from './account.events';
+
+export interface Account {
+  readonly sid: string;
+  /** A main account owns itself, as on the wire. */
+  readonly ownerAccountSid: string;
+  readonly isMain: boolean;
+  readonly friendlyName: string;
+  readonly type: AccountType;
+  readonly status: AccountStatus;
+  readonly authToken: string;
+  /** Set only by the owner-suspension cascade, so reactivating the owner restores exactly those. */
+  readonly suspendedByOwner: boolean;
+  /** Main accounts only: subaccounts added and not yet released (closed ones don't count). */
+  readonly openSubaccounts: readonly string[];
+  /** From the store's `recordedAt`; absent when folded from events without it. */
+  readonly createdAt?: Date;
+  /** Changes with the account's own fields, not with SubaccountAdded/Released bookkeeping (our choice). */
+  readonly updatedAt?: Date;
+  /** Events folded so far: the expected version for the next append to this stream. */
+  readonly version: number;
+}
+
+/** null: the stream does not exist. */
+export type AccountState = Account | null;
+
+export const initialState: AccountState = null;
+
+/** A stored event as read back: the store's commit time rides alongside the data. */
+export type AccountEventEnvelope = AccountEvent & { readonly recordedAt?: Date };
+
+/**
+ * Time comes from the store (`recordedAt`), never from the event data, so one clock dates every
+ * event and replays are reproducible. Impossible sequences mean a corrupt stream and throw.
+ */
+export function evolve(state: AccountState, event: AccountEvent, recordedAt?: Date): AccountState {
+  switch (event.type) {
+    case AccountEventType.MainAccountCreated:
+      return created(state, event.type, { ...event.data, ownerAccountSid: event.data.sid, isMain: true }, recordedAt);
+    case AccountEventType.SubaccountCreated:
+      return created(state, event.type, { ...event.data, isMain: false }, recordedAt);
+  }
+
+  if (state === null) throw new Error(`${event.type} on a stream that was never created`);
+  const next = { ...state, version: state.version + 1 };
+  const touched = { ...next, updatedAt: recordedAt ?? state.updatedAt };
+
+  switch (event.type) {
+    case AccountEventType.SubaccountAdded:
+      return state.openSubaccounts.includes(event.data.subaccountSid)
+        ? next
+        : { ...next, openSubaccounts: [...state.openSubaccounts, event.data.subaccountSid] };
+    case AccountEventType.SubaccountReleased:
+      return { ...next, openSubaccounts: state.openSubaccounts.filter((sid) => sid !== event.data.subaccountSid) };
+    case AccountEventType.AccountRenamed:
+      return { ...touched, friendlyName: event.data.friendlyName };
+    case AccountEventType.AccountStatusChanged:
+      return {
+        ...touched,
+        status: event.data.status,
+        suspendedByOwner: event.data.status === 'suspended' && event.data.reason === 'owner_suspended',
+      };
+    case AccountEventType.AccountUpgraded:
+      return { ...touched, type: event.data.type };
+  }
+}
+
+function created(
+  state: AccountState,
+  type: AccountEventType,
+  account: Pick<Account, 'sid' | 'ownerAccountSid' | 'isMain' | 'friendlyName' | 'type' | 'authToken'>,
+  recordedAt: Date | undefined,
+): Account {
+  if (state !== null) throw new Error(`${type} on the existing stream of ${state.sid}`);
+  return {
+    sid: account.sid,
+    ownerAccountSid: account.ownerAccountSid,
+    isMain: account.isMain,
+    friendlyName: account.friendlyName,
+    type: account.type,
+    authToken: account.authToken,
+    status: 'active',
+    suspendedByOwner: false,
+    openSubaccounts: [],
+    createdAt: recordedAt,
+    updatedAt: recordedAt,
+    version: 1,
+  };
+}
+
+export function fold(events: Iterable<AccountEventEnvelope>, from: AccountState = initialState): AccountState {
+  let state = from;
+  for (const event of events) state = evolve(state, event, event.recordedAt);
+  return state;
+}

@@ -1,0 +1,42 @@
+import { given, mainAccountCreated, statusChanged, subaccountCreated } from './account.fixtures';
+import { reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
+import { evolve } from './account.state';
+
+describe('owner cascade', () => {
+  const active = given(subaccountCreated());
+  const suspendedOnRequest = given(subaccountCreated(), statusChanged('active', 'suspended', 'requested'));
+  const closed = given(subaccountCreated(), statusChanged('active', 'closed', 'requested'));
+
+  it('suspends an active subaccount', () => {
+    expect(suspendByOwner(active)).toEqual([statusChanged('active', 'suspended', 'owner_suspended')]);
+  });
+
+  it.each([
+    ['already suspended', suspendedOnRequest],
+    ['closed', closed],
+  ])('leaves a %s subaccount alone', (_, state) => {
+    expect(suspendByOwner(state)).toEqual([]);
+  });
+
+  it('reactivates exactly those the cascade suspended', () => {
+    const [suspension] = suspendByOwner(active);
+    expect(reactivateByOwner(evolve(active, suspension))).toEqual([
+      statusChanged('suspended', 'active', 'owner_reactivated'),
+    ]);
+    expect(reactivateByOwner(suspendedOnRequest)).toEqual([]);
+    expect(reactivateByOwner(active)).toEqual([]);
+    expect(reactivateByOwner(closed)).toEqual([]);
+  });
+
+  it('upgrades a Trial subaccount with its owner, but not a closed one', () => {
+    const trial = given(subaccountCreated(undefined, undefined, 'Trial'));
+    expect(upgradeByOwner(trial)).toEqual([{ type: 'AccountUpgraded', data: { previous: 'Trial', type: 'Full' } }]);
+    expect(upgradeByOwner(given(subaccountCreated(undefined, undefined, 'Full')))).toEqual([]);
+    expect(upgradeByOwner(given(subaccountCreated(undefined, undefined, 'Trial'), statusChanged('active', 'closed', 'requested')))).toEqual([]);
+  });
+
+  it('treats a missing stream or a main account as a fault', () => {
+    expect(() => suspendByOwner(null)).toThrow();
+    expect(() => reactivateByOwner(given(mainAccountCreated()))).toThrow();
+  });
+});

@@ -1,0 +1,44 @@
+import { AccountEventType, type AccountStatusChanged, type AccountUpgraded } from './account.events';
+import type { Account, AccountState } from './account.state';
+
+/**
+ * Follow-ups to a main account's suspension, one per subaccount stream (each its own event, caused
+ * by the parent's). They never fail on the subaccount's status: whatever is not affected is skipped,
+ * so a re-run after a partial cascade is harmless.
+ */
+
+export function suspendByOwner(sub: AccountState): AccountStatusChanged[] {
+  const account = requireSubaccount(sub);
+  if (account.status !== 'active') return [];
+  return [
+    {
+      type: AccountEventType.AccountStatusChanged,
+      data: { previous: 'active', status: 'suspended', reason: 'owner_suspended' },
+    },
+  ];
+}
+
+/** Restores exactly those the cascade suspended; one suspended on request stays suspended. */
+export function reactivateByOwner(sub: AccountState): AccountStatusChanged[] {
+  const account = requireSubaccount(sub);
+  if (account.status !== 'suspended' || !account.suspendedByOwner) return [];
+  return [
+    {
+      type: AccountEventType.AccountStatusChanged,
+      data: { previous: 'suspended', status: 'active', reason: 'owner_reactivated' },
+    },
+  ];
+}
+
+/** Subaccounts take their owner's type (COMPAT.md, our choice): an upgrade of the owner reaches them. */
+export function upgradeByOwner(sub: AccountState): AccountUpgraded[] {
+  const account = requireSubaccount(sub);
+  if (account.type !== 'Trial' || account.status === 'closed') return [];
+  return [{ type: AccountEventType.AccountUpgraded, data: { previous: 'Trial', type: 'Full' } }];
+}
+
+/** The cascade walks the owner's openSubaccounts: anything else here is a wiring or data fault. */
+function requireSubaccount(state: AccountState): Account {
+  if (state === null || state.isMain) throw new Error('owner cascade: expected the state of an existing subaccount');
+  return state;
+}

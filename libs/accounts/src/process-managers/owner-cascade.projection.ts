@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DuplicateEventIdError, type RecordedEvent } from '@accountable/event-store';
+import type { Projection } from '@accountable/projections';
+import {
+  ACCOUNT_STREAM_PREFIX,
+  AccountEventType,
+  isAccountEvent,
+  reactivateByOwner,
+  suspendByOwner,
+  upgradeByOwner,
+  type AccountEvent,
+  type AccountState,
+} from '../domain';
+import { AccountRepository } from '../application/account.repository';
+
+type FollowUp = (sub: AccountState) => AccountEvent[];
+
+/**
+ * Carries a main account's operator changes (suspend, reactivate, upgrade) to its subaccounts,
+ * each as its own event whose causation id is the parent's event.
+ *
+ * Driven by the durable feed with a checkpoint, so a cascade interrupted by a crash resumes
+ * where it stopped. Each follow-up event gets an id derived from (parent event, subaccount):
+ * if it is already stored anywhere, that subaccount was done and is skipped, so replaying a
+ * batch never applies a cascade twice — nor re-applies an old one to today's state.
+ */
+@Injectable()
+export class OwnerCascadeProjection implements Projection {
+  readonly name = 'owner-cascade';
+
+  constructor(private readonly repository: AccountRepository) {}
+
+  async apply(_trx: unknown, events: readonly RecordedEvent[]): Promise<void> {
+    for (const event of events) {
+      const followUp = this.followUpFor(event);
+      if (!followUp) continue;
+      const owner = await this.repository.load(event.streamId.slice(ACCOUNT_STREAM_PREFIX.length));
+      if (!owner?.isMain) continue;
+      for (const subSid of owner.openSubaccounts) await this.cascade(event, subSid, followUp);
+    }
+  }
+
+  /** Nothing to empty: the cascade's effects are events, which are never removed. */
+  async reset(): Promise<void> {}
+
+  private followUpFor(event: RecordedEvent): FollowUp | null {
+    if (!event.streamId.startsWith(ACCOUNT_STREAM_PREFIX) || !isAccountEvent(event)) return null;
+    if (event.type === AccountEventType.AccountUpgraded) return upgradeByOwner;
+    if (event.type === AccountEventType.AccountStatusChanged && event.data.reason === 'operator') {
+      if (event.data.status === 'suspended') return suspendByOwner;
+      if (event.data.status === 'active') return reactivateByOwner;
+    }
+    return null;
+  }
+
+  private async cascade(cause: RecordedEvent, subSid: string, followUp: FollowUp): Promise<void> {
+    try {
+      await this.repository.retrying(async () => {
+        const sub = await this.repository.load(subSid);
+        const events = followUp(sub);
+        await this.repository.commit(
+          [{ sid: subSid, expected: sub!.version, events, eventIds: events.map((_, i) => followUpEventId(cause.eventId, subSid, i)) }],
+          {
+            actorType: 'system',
+            actorSid: null,
+            source: 'system',
+            correlationId: (cause.metadata.correlationId as string | undefined) ?? cause.eventId,
+            causationId: cause.eventId,
+          },
+        );
+      });
+    } catch (error) {
+      if (error instanceof DuplicateEventIdError) return; // done before a crash or a replay
+      throw error;
+    }
+  }
+}
+
+/** A name-based (v5-style) UUID: the same cause and subaccount always give the same id. */
+export function followUpEventId(causeEventId: string, subSid: string, index: number): string {
+  const hash = createHash('sha1').update(`owner-cascade:${causeEventId}:${subSid}:${index}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,87 @@
+import { formatRfc2822 } from './twilio-date.format';
+
+export const API_VERSION_PATH = '/2010-04-01';
+
+export type AccountStatus = 'active' | 'suspended' | 'closed';
+export type AccountType = 'Trial' | 'Full';
+export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
+
+/** What the read side hands to the wire layer; `authToken` is already decrypted. */
+export interface AccountView {
+  sid: string;
+  ownerAccountSid: string;
+  friendlyName: string;
+  status: AccountStatus;
+  type: AccountType;
+  authToken: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+/** The v2010 account JSON, key for key (COMPAT.md: exactly these keys). */
+export interface AccountResource {
+  auth_token: string;
+  date_created: string;
+  date_updated: string;
+  friendly_name: string;
+  owner_account_sid: string;
+  sid: string;
+  status: AccountStatus;
+  subresource_uris: Record<SubresourceName, string>;
+  type: AccountType;
+  uri: string;
+}
+
+/** Names and paths exactly as the spec example, in its order. */
+export const ACCOUNT_SUBRESOURCES = {
+  available_phone_numbers: 'AvailablePhoneNumbers',
+  calls: 'Calls',
+  conferences: 'Conferences',
+  incoming_phone_numbers: 'IncomingPhoneNumbers',
+  notifications: 'Notifications',
+  outgoing_caller_ids: 'OutgoingCallerIds',
+  recordings: 'Recordings',
+  transcriptions: 'Transcriptions',
+  addresses: 'Addresses',
+  signing_keys: 'SigningKeys',
+  connect_apps: 'ConnectApps',
+  sip: 'SIP',
+  authorized_connect_apps: 'AuthorizedConnectApps',
+  usage: 'Usage',
+  keys: 'Keys',
+  applications: 'Applications',
+  short_codes: 'SMS/ShortCodes',
+  queues: 'Queues',
+  messages: 'Messages',
+  balance: 'Balance',
+} as const;
+
+export type SubresourceName = keyof typeof ACCOUNT_SUBRESOURCES;
+
+/** Host-relative, as v2010 `uri` fields are. */
+export function accountUri(sid: string): string {
+  return `${API_VERSION_PATH}/Accounts/${sid}.json`;
+}
+
+export function accountSubresourceUris(sid: string): Record<SubresourceName, string> {
+  const uris = {} as Record<SubresourceName, string>;
+  for (const [name, path] of Object.entries(ACCOUNT_SUBRESOURCES) as [SubresourceName, string][]) {
+    uris[name] = `${API_VERSION_PATH}/Accounts/${sid}/${path}.json`;
+  }
+  return uris;
+}
+
+export function toAccountResource(view: AccountView): AccountResource {
+  return {
+    auth_token: view.authToken,
+    date_created: formatRfc2822(view.dateCreated),
+    date_updated: formatRfc2822(view.dateUpdated),
+    friendly_name: view.friendlyName,
+    owner_account_sid: view.ownerAccountSid,
+    sid: view.sid,
+    status: view.status,
+    subresource_uris: accountSubresourceUris(view.sid),
+    type: view.type,
+    uri: accountUri(view.sid),
+  };
+}

@@ -1,0 +1,82 @@
+export interface TwilioErrorBody {
+  code: number;
+  message: string;
+  more_info: string;
+  status: number;
+}
+
+export class TwilioError extends Error {
+  override readonly name = 'TwilioError';
+  readonly moreInfo: string;
+
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.moreInfo = `https://www.twilio.com/docs/errors/${code}`;
+  }
+
+  /** The only error shape twilio-node understands (it builds RestException from it). */
+  toBody(): TwilioErrorBody {
+    return { code: this.code, message: this.message, more_info: this.moreInfo, status: this.status };
+  }
+}
+
+export function isTwilioError(error: unknown): error is TwilioError {
+  return error instanceof TwilioError;
+}
+
+/** Sent with every 401; twilio-node and curl rely on it to offer Basic auth. */
+export const WWW_AUTHENTICATE = 'Basic realm="Twilio API"';
+
+interface TwilioErrorSpec {
+  readonly status: number;
+  readonly code: number;
+  readonly message: string;
+}
+
+/** Every error the service emits (COMPAT.md). Messages are defaults; callers may be more specific. */
+export const TWILIO_ERROR_CATALOG = {
+  invalidParameter: { status: 400, code: 20002, message: 'Invalid parameter' },
+  unauthorized: { status: 401, code: 20003, message: 'Authentication Error - invalid username or password' },
+  methodNotAllowed: { status: 405, code: 20004, message: 'Method not allowed' },
+  forbidden: { status: 403, code: 20006, message: 'Access denied' },
+  invalidPageSize: { status: 400, code: 20007, message: 'PageSize must be at most 1000' },
+  notFound: { status: 404, code: 20404, message: 'The requested resource was not found' },
+  subaccountCannotCreateSubaccount: { status: 400, code: 21101, message: 'A subaccount cannot create subaccounts' },
+  invalidStatus: { status: 400, code: 21475, message: 'Status must be one of active, suspended, closed' },
+  parentSuspended: { status: 400, code: 21476, message: 'The status of a subaccount cannot change while its owner account is suspended' },
+  cannotChangeOwnStatus: { status: 400, code: 21477, message: 'A main account cannot change its own status' },
+  accountClosed: { status: 400, code: 21479, message: 'A closed account cannot be changed' },
+  subaccountLimitReached: { status: 400, code: 21480, message: 'The maximum number of subaccounts has been reached' },
+  invalidPageToken: { status: 400, code: 21481, message: 'Invalid PageToken' },
+  internal: { status: 500, code: 20500, message: 'Internal Server Error' },
+  unavailable: { status: 503, code: 20503, message: 'Service Unavailable' },
+} as const satisfies Record<string, TwilioErrorSpec>;
+
+export type TwilioErrorKind = keyof typeof TWILIO_ERROR_CATALOG;
+
+export function twilioError(kind: TwilioErrorKind, message?: string): TwilioError {
+  const spec: TwilioErrorSpec = TWILIO_ERROR_CATALOG[kind];
+  return new TwilioError(spec.status, spec.code, message ?? spec.message);
+}
+
+type Factories = { readonly [K in TwilioErrorKind]: (message?: string) => TwilioError };
+
+const factories = Object.fromEntries(
+  (Object.keys(TWILIO_ERROR_CATALOG) as TwilioErrorKind[]).map((kind) => [kind, (message?: string) => twilioError(kind, message)]),
+) as unknown as Factories;
+
+export const TwilioErrors: Omit<Factories, 'notFound' | 'methodNotAllowed'> & {
+  /** `path` is the request path as the client sent it, without the query string. */
+  notFound(path?: string): TwilioError;
+  methodNotAllowed(method?: string): TwilioError;
+} = {
+  ...factories,
+  notFound: (path) =>
+    twilioError('notFound', path === undefined ? undefined : `The requested resource ${path} was not found`),
+  methodNotAllowed: (method) =>
+    twilioError('methodNotAllowed', method === undefined ? undefined : `Method ${method.toUpperCase()} not allowed`),
+};
