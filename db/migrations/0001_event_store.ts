@@ -66,7 +66,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   //
   // Outcomes: 'appended', 'idempotent' (the same event ids already sit at these positions of
   // this stream: nothing written), 'wrong_version', 'duplicate_event' (an event id exists
-  // elsewhere).
+  // elsewhere, or twice in this append). A concurrent append of the same id to another stream
+  // raises unique_violation on events_event_id_key instead (see the insert).
   await sql`
     CREATE FUNCTION append_to_stream(
       p_stream_id text,
@@ -91,6 +92,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       v_matching integer;
       v_first bigint;
       v_base bigint;
+      v_inserted integer;
+      v_first_position bigint;
+      v_last_position bigint;
     BEGIN
       IF v_count IS NULL OR v_count = 0 THEN
         RAISE EXCEPTION 'append_to_stream needs at least one event' USING ERRCODE = 'invalid_parameter_value';
@@ -100,8 +104,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 
       SELECT s.version INTO v_current FROM streams s WHERE s.stream_id = p_stream_id;
 
+      IF (SELECT count(DISTINCT u.id) FROM unnest(p_event_ids) AS u(id)) <> v_count THEN
+        RETURN QUERY SELECT 'duplicate_event'::text, v_current, NULL::bigint, NULL::bigint, NULL::xid8;
+        RETURN;
+      END IF;
+
       -- Idempotency: a retried append carries the same event ids. It succeeds without writing
-      -- when every id already sits, in order, at the positions this append would have used.
+      -- when every id already sits, in order, at the positions this append would have used, and
+      -- reports the version that append produced (not the stream's current one, which may be
+      -- newer: the caller's state does not include what came after its own events).
       SELECT count(*) INTO v_known FROM events e WHERE e.event_id = ANY (p_event_ids);
       IF v_known > 0 THEN
         SELECT e.stream_version INTO v_first
@@ -112,7 +123,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         IF v_first IS NOT NULL AND v_matching = v_count
            AND (p_expected_kind <> 'exact' OR v_first = p_expected_version + 1)
            AND (p_expected_kind <> 'no_stream' OR v_first = 1) THEN
-          RETURN QUERY SELECT 'idempotent'::text, v_current, NULL::bigint, NULL::bigint, NULL::xid8;
+          RETURN QUERY SELECT 'idempotent'::text, v_first + v_count - 1, NULL::bigint, NULL::bigint, NULL::xid8;
         ELSE
           RETURN QUERY SELECT 'duplicate_event'::text, v_current, NULL::bigint, NULL::bigint, NULL::xid8;
         END IF;
@@ -137,19 +148,29 @@ export async function up(db: Kysely<any>): Promise<void> {
         RETURN;
       END IF;
 
-      RETURN QUERY
+      -- An event id can still arrive from a concurrent append to another stream, after the
+      -- check above (the stream lock does not cover it). Waiting on that writer and then
+      -- skipping, instead of a bare unique violation, lets us raise an error that says which
+      -- constraint and which stream version; the raise undoes this append's writes.
       WITH inserted AS (
         INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
         SELECT p_stream_id, v_base + e.ord, e.event_id, e.type, e.schema_version, e.data, e.metadata
           FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
                WITH ORDINALITY AS e(event_id, type, schema_version, data, metadata, ord)
          ORDER BY e.ord
+        ON CONFLICT (event_id) DO NOTHING
         RETURNING global_position
       )
-      SELECT 'appended'::text, v_base + v_count, min(i.global_position), max(i.global_position), pg_current_xact_id()
+      SELECT count(*), min(i.global_position), max(i.global_position) INTO v_inserted, v_first_position, v_last_position
         FROM inserted i;
+      IF v_inserted <> v_count THEN
+        RAISE EXCEPTION 'an event id of this append to % was stored concurrently elsewhere', p_stream_id
+          USING ERRCODE = 'unique_violation', CONSTRAINT = 'events_event_id_key',
+                DETAIL = json_build_object('actual_version', v_current)::text;
+      END IF;
 
       PERFORM pg_notify('accountable_events', '');
+      RETURN QUERY SELECT 'appended'::text, v_base + v_count, v_first_position, v_last_position, pg_current_xact_id();
     END $$`.execute(db);
 }
 

@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -69,9 +69,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       { ...owner, encoding: 'utf8' },
     );
     if (start.status === 0) {
-      await ensureDatabase(port, password, database);
+      const server = describe(port, password, database, true, pgData);
+      // A server we started and cannot hand over must not outlive this call.
+      await ensureDatabase(port, password, database).catch(async (error: unknown) => {
+        await server.stop();
+        throw error;
+      });
       log(`embedded PostgreSQL started on port ${port} (${pgData})`);
-      return describe(port, password, database, true, pgData);
+      return server;
     }
     // Most likely another process won the race to start on these files: look again.
     log(`pg_ctl start did not succeed (${(start.stderr || start.stdout || '').trim()}); retrying`);
@@ -118,21 +123,31 @@ async function serverUser(): Promise<{ uid?: number; gid?: number }> {
   return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/**
+ * Runs initdb in a private staging directory and renames it into place. Two callers starting on
+ * a fresh directory at once would otherwise run initdb on the same files, and the loser's
+ * clean-up would delete the winner's cluster; the rename is atomic, so exactly one cluster lands
+ * and the other caller drops its own.
+ */
 async function initialise(initdb: string, pgData: string, dataDir: string, password: string, owner: { uid?: number; gid?: number }) {
-  await mkdir(pgData, { recursive: true });
-  const pwFile = path.join(pgData, '..', `.pwfile-${process.pid}`);
+  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staging = path.join(dataDir, `.pg-init-${suffix}`);
+  const pwFile = path.join(dataDir, `.pwfile-${suffix}`);
+  await mkdir(staging);
   await writeFile(pwFile, password, { mode: 0o600 });
   try {
     if (owner.uid !== undefined) {
       await chown(dataDir, owner.uid, owner.gid!);
-      await chown(pgData, owner.uid, owner.gid!);
+      await chown(staging, owner.uid, owner.gid!);
       await chown(pwFile, owner.uid, owner.gid!);
     }
-    await run(initdb, ['-D', pgData, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C'], owner);
-  } catch (error) {
-    await rm(pgData, { recursive: true, force: true });
-    throw error;
+    await run(initdb, ['-D', staging, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C'], owner);
+    await rename(staging, pgData).catch((error: NodeJS.ErrnoException) => {
+      // Another caller's cluster is already in place: use that one.
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+    });
   } finally {
+    await rm(staging, { recursive: true, force: true });
     await rm(pwFile, { force: true });
   }
 }
@@ -142,8 +157,17 @@ async function readOrCreatePassword(dataDir: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
-    const password = randomBytes(18).toString('hex');
-    await writeFile(file, password, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    // Written aside and linked into place, so that a concurrent caller never reads a file that
+    // exists but is still empty; link fails if another caller's password got there first.
+    const draft = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
+    await writeFile(draft, randomBytes(18).toString('hex'), { mode: 0o600, flag: 'wx' });
+    try {
+      await link(draft, file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    } finally {
+      await rm(draft, { force: true });
+    }
     return (await readFile(file, 'utf8')).trim();
   }
 }
@@ -190,7 +214,9 @@ async function ensureDatabase(port: number, password: string, database: string) 
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount === 0) {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created meanwhile by another process
+        // Created meanwhile by another process: 42P04, or 23505 when both inserts into
+        // pg_database overlapped.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
   } finally {

@@ -8,7 +8,7 @@ import { Upcasters } from './upcasters';
 export interface ReadStreamOptions {
   fromVersion?: number;
   toVersion?: number;
-  /** Only events recorded at or before this instant (time travel). */
+  /** Only events recorded at or before this instant, to the millisecond (time travel). */
   until?: Date;
 }
 
@@ -48,7 +48,7 @@ export class EventStore {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const kind = typeof expected === 'number' ? 'exact' : expected;
     const ids = events.map((e) => e.eventId ?? randomUUID());
-    const { rows } = await sql<{
+    const query = sql<{
       outcome: 'appended' | 'idempotent' | 'wrong_version' | 'duplicate_event';
       actual_version: number | null;
       first_position: number | null;
@@ -59,8 +59,14 @@ export class EventStore {
         ${ids}::uuid[], ${events.map((e) => e.type)}::text[],
         ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
         ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
-        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`.execute(executor);
-    const row = rows[0];
+        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`;
+    const row = await query.execute(executor).then(
+      ({ rows }) => rows[0],
+      (error: unknown) => {
+        const actual = concurrentDuplicateVersion(error);
+        throw actual === undefined ? error : new DuplicateEventIdError(streamId, ids, actual);
+      },
+    );
     switch (row.outcome) {
       case 'appended':
         return {
@@ -83,7 +89,9 @@ export class EventStore {
     let query = executor.selectFrom('events').selectAll().where('stream_id', '=', streamId);
     if (options.fromVersion !== undefined) query = query.where('stream_version', '>=', options.fromVersion);
     if (options.toVersion !== undefined) query = query.where('stream_version', '<=', options.toVersion);
-    if (options.until !== undefined) query = query.where('recorded_at', '<=', options.until);
+    // A Date holds milliseconds and recorded_at microseconds: compare at the Date's precision, so
+    // that an event's own recordedAt, passed back as `until`, includes that event.
+    if (options.until !== undefined) query = query.where('recorded_at', '<', sql<Date>`${options.until}::timestamptz + interval '1 millisecond'`);
     const rows = await query.orderBy('stream_version').execute();
     return rows.map((row) => this.toRecorded(row as unknown as EventRow));
   }
@@ -113,13 +121,28 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row));
   }
 
-  /** The position of the newest event the feed can deliver now, and how many lie beyond `after`. */
+  /** The position of the newest event the feed can deliver now. */
   async feedHead(executor: Executor = this.db): Promise<FeedPosition> {
     const { rows } = await sql<{ transaction_id: string; global_position: number }>`
       SELECT transaction_id, global_position FROM events
        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`.execute(executor);
     return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : { transactionId: '0', globalPosition: 0 };
+  }
+
+  /**
+   * Committed events after `after` that the feed does not deliver yet because an older
+   * transaction is still open (above the fence), in global-position order — per stream that is
+   * version order. For the last step of a rebuild, under a lock that stops new appends.
+   */
+  async readAfterFence(after: FeedPosition, executor: Executor = this.db): Promise<RecordedEvent[]> {
+    const { rows } = await sql<EventRow>`
+      SELECT global_position, transaction_id, stream_id, stream_version, event_id, type,
+             schema_version, data, metadata, recorded_at
+        FROM events
+       WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
+       ORDER BY global_position`.execute(executor);
+    return rows.map((row) => this.toRecorded(row));
   }
 
   private toRecorded(row: EventRow): RecordedEvent {
@@ -136,5 +159,21 @@ export class EventStore {
       metadata: row.metadata,
       recordedAt: row.recorded_at,
     };
+  }
+}
+
+/**
+ * `append_to_stream` raises unique_violation on events_event_id_key when an id of the append
+ * was committed concurrently to another stream; its detail carries the stream's version.
+ * Returns undefined for any other error.
+ */
+function concurrentDuplicateVersion(error: unknown): number | null | undefined {
+  const e = error as { code?: string; constraint?: string; detail?: string };
+  if (e?.code !== '23505' || e.constraint !== 'events_event_id_key') return undefined;
+  try {
+    const version = (JSON.parse(e.detail ?? '') as { actual_version?: unknown }).actual_version;
+    return typeof version === 'number' ? version : null;
+  } catch {
+    return null;
   }
 }

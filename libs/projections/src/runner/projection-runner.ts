@@ -6,6 +6,8 @@ import { CheckpointStore } from './checkpoint-store';
 import type { Projection } from './projection';
 
 export const EVENTS_CHANNEL = 'accountable_events';
+/** First key of every leadership lock ("ACPR"): its own space, apart from stream locks. */
+const LEADER_LOCK_CLASS = 0x41435052;
 
 export interface RunnerLogger {
   info(message: string): void;
@@ -52,6 +54,7 @@ export class ProjectionRunner {
   private running = false;
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
+  private leaderQueries: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -152,11 +155,16 @@ export class ProjectionRunner {
     const client = await this.listenClient();
     if (!client) return false;
     if (this.leading.has(name)) return true;
-    const { rows } = await client.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtextextended('projection:' || $1, 0)) AS locked`,
-      [name],
-    );
-    if (rows[0]?.locked) {
+    // The two-key form keeps leadership locks out of the one-key space the appenders' stream
+    // locks use. Queries on the shared connection are chained: pg wants one at a time.
+    const locked = (this.leaderQueries = this.leaderQueries.then(
+      async () =>
+        (
+          await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LEADER_LOCK_CLASS}, hashtext($1)) AS locked`, [name])
+        ).rows[0]?.locked === true,
+    ));
+    this.leaderQueries = locked.catch(() => false);
+    if (await locked) {
       this.leading.add(name);
       this.logger.info(`leading projection ${name}`);
       return true;
