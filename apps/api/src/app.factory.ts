@@ -1,16 +1,38 @@
+import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '@accountable/platform';
 import { AppModule } from './app.module';
+import { registerBodyParsers } from './http/body-parsers';
+import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 
 /** Builds the HTTP application on an open runtime; used by main.ts and the e2e tests. */
 export async function createApiApp(runtime: Runtime, options: { logger?: false } = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: 1024 * 1024,
+    // Twilio's request id format; it also goes into the log line and the events' metadata.
+    genReqId: () => `RQ${randomBytes(16).toString('hex')}`,
+    trustProxy: runtime.config.TRUST_PROXY,
+    // The router refuses some paths before any hook or Nest handler runs (a malformed
+    // percent-escape, a segment over maxParamLength) and would answer with its own body: handed
+    // to the one exception filter directly, with the request id the hook below would have set.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('Twilio-Request-Id', request.id);
+      new TwilioExceptionFilter().catch(error, new ExecutionContextHost([request, reply]));
+    },
   });
+  // Set first thing, so every response carries it, errors and 404s included.
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    void reply.header('Twilio-Request-Id', request.id);
+    done();
+  });
+  registerBodyParsers(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: options.logger ?? ['error', 'warn', 'log'],
     abortOnError: false,
+    bodyParser: false,
   });
   await app.init();
   return app;

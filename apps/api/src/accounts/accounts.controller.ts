@@ -26,7 +26,7 @@ import {
 } from '@accountable/twilio';
 import { AuthCaller, BasicAuthGuard } from '../http/basic-auth.guard';
 import { ApiContext } from '../http/request-context';
-import { CreateAccountDto, UpdateAccountDto } from './account.dto';
+import { CreateAccountDto, ListAccountsQueryDto, UpdateAccountDto } from './account.dto';
 
 /** Twilio REST API v2010 Accounts: thin, everything decided by the command and query handlers. */
 @Controller('2010-04-01')
@@ -38,7 +38,7 @@ export class AccountsController {
 
   @Get('Accounts.json')
   @UseGuards(BasicAuthGuard)
-  async list(@AuthCaller() caller: Caller, @Query() query: Record<string, unknown>): Promise<AccountPage> {
+  async list(@AuthCaller() caller: Caller, @Query() query: ListAccountsQueryDto): Promise<AccountPage> {
     const friendlyName = singleParam(query.FriendlyName);
     const status = parseAccountStatus(query.Status);
     const pageSize = parsePageSize(query.PageSize);
@@ -93,13 +93,20 @@ export class AccountsController {
     return toAccountResource(account);
   }
 
-  @Put('Accounts.json')
-  @Delete('Accounts.json')
-  @Patch('Accounts.json')
-  @Put('Accounts/:sid')
-  @Delete('Accounts/:sid')
-  @Patch('Accounts/:sid')
-  notAllowed(@Req() request: FastifyRequest): never {
+  // One handler per verb: stacked route decorators on one method overwrite each other, so only
+  // the last would be routed and the others would fall through to 404.
+  @Put(['Accounts.json', 'Accounts/:sid'])
+  put(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method);
+  }
+
+  @Delete(['Accounts.json', 'Accounts/:sid'])
+  delete(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method);
+  }
+
+  @Patch(['Accounts.json', 'Accounts/:sid'])
+  patch(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
 

@@ -41,6 +41,8 @@ export class TwilioExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return this.fromHttpException(exception, request);
     const fastifyCode = (exception as { code?: string; statusCode?: number })?.code;
     const statusCode = (exception as { statusCode?: number })?.statusCode;
+    // A path the router cannot decode, or with a segment no sid could fill, names no resource.
+    if (fastifyCode === 'FST_ERR_BAD_URL' || fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH') return TwilioErrors.notFound(pathOf(request));
     if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_') && statusCode && statusCode < 500) {
       return new TwilioError(statusCode, 20002, (exception as Error).message);
     }

@@ -35,6 +35,9 @@ export interface StreamChange {
   eventIds?: readonly string[];
 }
 
+/** Folds a stream for a decision, its lock taken first: see AccountRepository.exclusive. */
+export type LockedLoad = (sid: string) => Promise<AccountState>;
+
 const MAX_ATTEMPTS = 10;
 
 @Injectable()
@@ -46,62 +49,96 @@ export class AccountRepository {
     private readonly eventBus: EventBus,
   ) {}
 
-  async load(sid: string): Promise<AccountState> {
-    const events = await this.store.readStream(accountStreamId(sid));
+  async load(sid: string, executor: Kysely<Database> = this.db): Promise<AccountState> {
+    const events = await this.store.readStream(accountStreamId(sid), {}, executor);
     return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as never));
   }
 
   /**
-   * Appends every change in one transaction and updates the read model in it. All stream
-   * locks are taken first, in a fixed order, before anything is written: no deadlock between
-   * multi-stream commands, and no transaction id is taken while waiting, so each stream's
-   * versions reach the feed in order. Publishes on the Nest event bus only after the commit.
+   * Load → decide → commit in one transaction, each stream locked before it is read (the same
+   * lock append_to_stream takes). Concurrent writers to one stream queue instead of failing each
+   * other's version check: twenty simultaneous renames used to exhaust the retries (a 500), now
+   * they take turns. And what a decision read stays true until it commits, so a subaccount's
+   * status change cannot slip past its owner's suspension (21476).
+   *
+   * Streams are locked in the order `decide` loads them. Handlers load a subaccount before its
+   * owner, and nothing holding an owner waits for an existing subaccount (a creation locks only
+   * the new sid), so the order cannot deadlock. `decide` must read through `load` only: a second
+   * pool connection taken while holding a lock could wait on the pool behind lock waiters.
    */
-  async commit(changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
-    const pending = changes.filter((c) => c.events.length > 0);
-    if (pending.length === 0) return [];
-    const metadata = eventMetadata(context);
-    const committed = await this.db.transaction().execute(async (trx) => {
-      if (pending.length > 1) {
-        await sql`SELECT pg_advisory_xact_lock(h) FROM (
-                    SELECT hashtextextended(s, 0) AS h FROM unnest(${pending.map((c) => accountStreamId(c.sid))}::text[]) AS s ORDER BY 1
-                  ) ordered`.execute(trx);
-      }
-      const written: CommittedAccountEvent[] = [];
-      for (const change of pending) {
-        const streamId = accountStreamId(change.sid);
-        const newEvents = change.events.map((event, i) => ({
-          eventId: change.eventIds?.[i] ?? crypto.randomUUID(),
-          type: event.type,
-          schemaVersion: SCHEMA_VERSION[event.type],
-          data: event.data as Record<string, unknown>,
-          metadata,
-        }));
-        const result = await this.store.append(streamId, newEvents, change.expected, trx);
-        if (!result.written) continue;
-        const base = result.nextVersion - newEvents.length;
-        newEvents.forEach((e, i) =>
-          written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: null }),
-        );
-      }
-      if (written.length) await this.readModel.apply(trx, written);
-      return written;
-    });
+  async exclusive(decide: (load: LockedLoad) => Promise<readonly StreamChange[]>, context: CommandContext): Promise<CommittedAccountEvent[]> {
+    const committed = await this.retrying(() =>
+      this.db.transaction().execute(async (trx) => {
+        const load: LockedLoad = async (sid) => {
+          await sql`SELECT pg_advisory_xact_lock(hashtextextended(${accountStreamId(sid)}, 0))`.execute(trx);
+          return this.load(sid, trx);
+        };
+        return this.write(trx, await decide(load), context);
+      }),
+    );
     if (committed.length) this.eventBus.publish(new AccountEventsCommitted(committed, context));
     return committed;
   }
 
-  /** Load → decide → commit on one stream, with retries: the shape of most operator commands. */
-  async decideOn(sid: string, decide: (state: AccountState) => readonly AccountEvent[], context: CommandContext): Promise<void> {
-    await this.retrying(async () => {
-      const state = await this.load(sid);
-      await this.commit([{ sid, expected: state?.version ?? 'no_stream', events: decide(state) }], context);
-    });
+  /**
+   * Appends every change in one transaction and updates the read model in it. Publishes on the
+   * Nest event bus only after the commit. For writes that need no locked read first (a new
+   * main account; the owner cascade, whose follow-ups carry deterministic ids).
+   */
+  async commit(changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
+    if (!changes.some((c) => c.events.length > 0)) return [];
+    const committed = await this.db.transaction().execute((trx) => this.write(trx, changes, context));
+    if (committed.length) this.eventBus.publish(new AccountEventsCommitted(committed, context));
+    return committed;
   }
 
   /**
-   * Load → decide → commit, re-deciding against fresh state when another writer got there
-   * first. Conflicts are expected under load and never reach the caller while attempts last.
+   * All stream locks are taken first, in a fixed order, before anything is written (those
+   * already held by `exclusive` are re-entered): no deadlock between multi-stream commands, and
+   * no transaction id is taken while waiting, so each stream's versions reach the feed in order.
+   */
+  private async write(trx: Kysely<Database>, changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
+    const pending = changes.filter((c) => c.events.length > 0);
+    if (pending.length === 0) return [];
+    const metadata = eventMetadata(context);
+    if (pending.length > 1) {
+      await sql`SELECT pg_advisory_xact_lock(h) FROM (
+                  SELECT hashtextextended(s, 0) AS h FROM unnest(${pending.map((c) => accountStreamId(c.sid))}::text[]) AS s ORDER BY 1
+                ) ordered`.execute(trx);
+    }
+    const written: CommittedAccountEvent[] = [];
+    for (const change of pending) {
+      const streamId = accountStreamId(change.sid);
+      const newEvents = change.events.map((event, i) => ({
+        eventId: change.eventIds?.[i] ?? crypto.randomUUID(),
+        type: event.type,
+        schemaVersion: SCHEMA_VERSION[event.type],
+        data: event.data as Record<string, unknown>,
+        metadata,
+      }));
+      const result = await this.store.append(streamId, newEvents, change.expected, trx);
+      if (!result.written) continue;
+      const base = result.nextVersion - newEvents.length;
+      newEvents.forEach((e, i) =>
+        written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: null }),
+      );
+    }
+    if (written.length) await this.readModel.apply(trx, written);
+    return written;
+  }
+
+  /** Load → decide → commit on one stream: the shape of the operator commands. */
+  async decideOn(sid: string, decide: (state: AccountState) => readonly AccountEvent[], context: CommandContext): Promise<void> {
+    await this.exclusive(async (load) => {
+      const state = await load(sid);
+      return [{ sid, expected: state?.version ?? 'no_stream', events: decide(state) }];
+    }, context);
+  }
+
+  /**
+   * Runs `attempt` again, against fresh state, when another writer got there first (a writer
+   * that did not lock, such as the owner cascade). Conflicts never reach the caller while
+   * attempts last.
    */
   async retrying<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i++) {

@@ -17,18 +17,16 @@ export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccount
   async execute(command: CreateSubaccountCommand): Promise<AccountRecord> {
     const sid = newAccountSid();
     const authToken = this.box.seal(newAuthToken(), sid);
-    await this.repository.retrying(async () => {
-      const caller = await this.repository.load(command.callerSid);
+    // The caller's lock serialises creates, so the limit is decided on its latest count.
+    await this.repository.exclusive(async (load) => {
+      const caller = await load(command.callerSid);
       if (caller === null) throw new AccountRuleError('account_not_found', 'The calling account does not exist');
       const events = createSubaccount({ sid, friendlyName: command.friendlyName, authToken, now: new Date() }, caller);
-      await this.repository.commit(
-        [
-          { sid: caller.sid, expected: caller.version, events: events.owner },
-          { sid, expected: 'no_stream', events: events.subaccount },
-        ],
-        command.context,
-      );
-    });
+      return [
+        { sid: caller.sid, expected: caller.version, events: events.owner },
+        { sid, expected: 'no_stream', events: events.subaccount },
+      ];
+    }, command.context);
     return (await this.reader.find(sid, true))!;
   }
 }
