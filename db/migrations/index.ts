@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_event_store';
 import * as m0002 from './0002_account_read_model';
+import * as m0003 from './0003_audit_history';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -9,4 +10,5 @@ import * as m0002 from './0002_account_read_model';
 export const migrations: Record<string, Migration> = {
   '0001_event_store': m0001,
   '0002_account_read_model': m0002,
+  '0003_audit_history': m0003,
 };

@@ -1,22 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ACCOUNT_READ_MODEL_WRITER, AccountsModule, OwnerCascadeProjection, type AccountReadModelWriter } from '@accountable/accounts';
+import { ACCOUNT_READ_MODEL_WRITER, AccountsModule } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
-import { AccountReadModelProjection, applyAccountEvent, PROJECTIONS, ProjectorService } from '@accountable/projections';
+import { accountReadModelWriter, projectionsProvider, ProjectorService } from '@accountable/projections';
 import { AccountsController } from './accounts/accounts.controller';
+import { EventsController } from './events/events.controller';
 import { HealthModule } from './health/health.module';
 import { BasicAuthGuard } from './http/basic-auth.guard';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 import { TwilioParamsPipe } from './http/twilio-params.pipe';
-
-/** The inline half of the account read model: same version-guarded writes as the projection. */
-const readModelWriter: AccountReadModelWriter = {
-  async apply(executor, events) {
-    for (const event of events) await applyAccountEvent(executor, event);
-  },
-};
 
 @Module({})
 export class AppModule {
@@ -26,10 +20,10 @@ export class AppModule {
       imports: [
         PlatformModule.forRuntime(runtime, new EventStore(runtime.db)),
         CqrsModule.forRoot(),
-        { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: readModelWriter }], global: false },
+        { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
         HealthModule,
       ],
-      controllers: [AccountsController],
+      controllers: [AccountsController, EventsController],
       providers: [
         BasicAuthGuard,
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
@@ -37,11 +31,7 @@ export class AppModule {
         ...(options.projector === false
           ? []
           : [
-              {
-                provide: PROJECTIONS,
-                useFactory: (cascade: OwnerCascadeProjection) => [new AccountReadModelProjection(), cascade],
-                inject: [OwnerCascadeProjection],
-              },
+              projectionsProvider,
               ProjectorService,
             ]),
       ],

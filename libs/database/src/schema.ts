@@ -49,6 +49,37 @@ export interface AccountReadModelTable {
   version: number;
 }
 
+/**
+ * Audit history: one row per audited event, as Monitor v1 Events serves it. Written only by the
+ * `audit` projection; `sid` is `AE` + the event id's 32 hex digits.
+ */
+export interface AuditHistoryTable {
+  sid: string;
+  event_id: string;
+  global_position: number;
+  /** The main account owning the resource (visibility). */
+  account_sid: string;
+  resource_sid: string;
+  resource_type: string;
+  /** `account.created` | `account.updated` */
+  event_type: string;
+  /** `{ field: { previous, updated } }` */
+  event_data: JSONColumnType<Record<string, unknown> | null, string | null, never>;
+  /** `account` (API), `operator` (CLI), `system` (cascades). */
+  actor_type: string;
+  actor_sid: string | null;
+  /** `api`, `cli`, `system`. */
+  source: string;
+  source_ip_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  correlation_id: string | null;
+  causation_id: string | null;
+  description: string | null;
+  /** Truncated to milliseconds (a CHECK holds it), the precision of page tokens. */
+  event_date: ColumnType<Date, Date | string, never>;
+}
+
 export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
@@ -58,6 +89,7 @@ export interface EventStoreTables {
 /** Every table the application knows. Libraries add their tables here as they land. */
 export interface Database extends EventStoreTables {
   account_read_model: AccountReadModelTable;
+  audit_history: AuditHistoryTable;
 }
 
 export type { Generated };

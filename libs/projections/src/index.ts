@@ -4,7 +4,22 @@ export { ProjectionRunner, CheckpointConflictError, EVENTS_CHANNEL, type Project
 export {
   AccountReadModelProjection,
   applyAccountEvent,
+  accountReadModelWriter,
   ReadModelDriftError,
   type AccountReadModelInput,
 } from './account-read-model/account-read-model.projection';
 export { ProjectorService, PROJECTIONS } from './projector.service';
+export { AuditHistoryProjection, AuditOwnerUnknownError } from './audit-history/audit-history.projection';
+export { AuditEventType, auditEntryOf, type AuditEntry } from './audit-history/audit-entry';
+export {
+  AuditHistoryQueries,
+  listAuditPage,
+  searchAudit,
+  type AuditSearch,
+  type AuditFilters,
+  type AuditListRequest,
+  type AuditPage,
+  type AuditViewer,
+} from './audit-history/audit-history.queries';
+export { ProjectionAdmin, type ProjectionStatus, type RebuildProgress, type RebuildableProjection } from './admin/projection-admin';
+export { projectionsProvider } from './projections.provider';

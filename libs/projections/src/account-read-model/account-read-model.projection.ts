@@ -80,9 +80,17 @@ export async function applyAccountEvent(executor: Kysely<Database>, event: Accou
   throw new ReadModelDriftError(`account ${sid}: read model at version ${row?.version ?? 'none'}, event at ${v}`);
 }
 
+/** The inline half, for command handlers (ACCOUNT_READ_MODEL_WRITER): the same guarded writes. */
+export const accountReadModelWriter = {
+  async apply(executor: Kysely<Database>, events: readonly AccountReadModelInput[]): Promise<void> {
+    for (const event of events) await applyAccountEvent(executor, event);
+  },
+};
+
 /** Feeds `account_read_model` from the global feed (catch-up, rebuild, and any write not made inline). */
 export class AccountReadModelProjection implements Projection {
   readonly name = 'accounts';
+  readonly tables = ['account_read_model'];
 
   async apply(trx: Transaction<Database>, events: readonly { streamId: string; streamVersion: number; type: string; data: Record<string, unknown>; recordedAt: Date }[]): Promise<void> {
     for (const event of events) await applyAccountEvent(trx, event);

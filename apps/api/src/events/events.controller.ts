@@ -1,0 +1,100 @@
+import { Controller, Delete, Get, Inject, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Caller } from '@accountable/accounts';
+import type { Database } from '@accountable/database';
+import { READ_DB } from '@accountable/platform';
+import { AuditHistoryQueries, listAuditPage } from '@accountable/projections';
+import {
+  decodeEventPageToken,
+  encodeEventPageToken,
+  eventsPageUrls,
+  isEventSid,
+  parseEventQuery,
+  parsePage,
+  parsePageSize,
+  parsePageToken,
+  toEventsPage,
+  toMonitorEvent,
+  TwilioErrors,
+  type EventsPage,
+  type MonitorEvent,
+} from '@accountable/twilio';
+import { AuthCaller, BasicAuthGuard } from '../http/basic-auth.guard';
+
+/**
+ * Twilio Monitor v1 Events: the audit history, read from the `audit` projection (so a change
+ * shows up once the projection has caught up, not in the response that made it).
+ */
+@Controller('v1')
+export class EventsController {
+  private readonly history: AuditHistoryQueries;
+
+  constructor(@Inject(READ_DB) db: Kysely<Database>) {
+    this.history = new AuditHistoryQueries(db);
+  }
+
+  @Get('Events')
+  @UseGuards(BasicAuthGuard)
+  async list(@AuthCaller() caller: Caller, @Query() query: Record<string, unknown>, @Req() request: FastifyRequest): Promise<EventsPage> {
+    const filters = parseEventQuery(query);
+    const pageSize = parsePageSize(query.PageSize);
+    const page = parsePage(query.Page);
+    const pageToken = parsePageToken(query.PageToken);
+    const cursor = pageToken === undefined ? null : decodeEventPageToken(pageToken);
+    const result = await listAuditPage(this.history, caller, filters, pageSize, cursor, page);
+    const baseUrl = baseUrlOf(request);
+    return toEventsPage({
+      events: result.items.map((view) => toMonitorEvent(view, baseUrl)),
+      page,
+      pageSize,
+      ...eventsPageUrls({
+        baseUrl,
+        filters: filters.filters,
+        pageSize,
+        page,
+        pageToken,
+        nextToken: result.nextKey ? encodeEventPageToken('after', result.nextKey) : null,
+        previousToken: result.previousKey ? encodeEventPageToken('before', result.previousKey) : null,
+      }),
+    });
+  }
+
+  @Get('Events/:sid')
+  @UseGuards(BasicAuthGuard)
+  async fetch(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Req() request: FastifyRequest): Promise<MonitorEvent> {
+    // A malformed sid, an unknown one and another tenant's all read the same: not found.
+    const view = isEventSid(sid) ? await this.history.find(caller, sid) : null;
+    if (!view) throw TwilioErrors.notFound(request.url.split('?')[0]);
+    return toMonitorEvent(view, baseUrlOf(request));
+  }
+
+  // The resource is read-only. One handler per verb (see AccountsController).
+  @Post(['Events', 'Events/:sid'])
+  post(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method);
+  }
+
+  @Put(['Events', 'Events/:sid'])
+  put(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method);
+  }
+
+  @Delete(['Events', 'Events/:sid'])
+  delete(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method);
+  }
+
+  @Patch(['Events', 'Events/:sid'])
+  patch(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method);
+  }
+}
+
+/**
+ * Absolute URLs point back at the host the client used. `request.host` is the Host header, or
+ * X-Forwarded-Host when TRUST_PROXY trusts the peer (as `request.protocol` follows X-Forwarded-Proto).
+ */
+function baseUrlOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
