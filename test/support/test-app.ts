@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CreateMainAccountCommand, OPERATOR, type AccountRecord, type AccountType } from '@accountable/accounts';
 import { loadConfig } from '@accountable/config';
 import { openRuntime, type Runtime } from '@accountable/platform';
-import { ProjectorService } from '@accountable/projections';
+import { CheckpointConflictError, ProjectorService } from '@accountable/projections';
 import { createApiApp } from '../../apps/api/src/app.factory';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -18,8 +18,12 @@ export interface TestApp {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
   createMain(friendlyName?: string, type?: AccountType): Promise<AccountRecord>;
-  /** Runs every projection until the feed is drained. */
-  drainProjections(): Promise<void>;
+  /**
+   * Runs every projection until each checkpoint has reached the newest stored event. One pass
+   * is not enough: the feed holds back events while any transaction on the server is open
+   * (other test files' too), so this repeats until the checkpoints arrive or time runs out.
+   */
+  drainProjections(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,9 +50,32 @@ export async function startTestApp(options: { env?: Record<string, string> } = {
     baseUrl: `http://127.0.0.1:${address.port}`,
     createMain: (friendlyName = 'Main', type: AccountType = 'Full') =>
       commands.execute(new CreateMainAccountCommand(friendlyName, type, OPERATOR)),
-    async drainProjections() {
+    async drainProjections(timeoutMs = 30_000) {
       const runner = app.get(ProjectorService).runner;
-      for (const projection of runner.projections) await runner.catchUp(projection);
+      const names = runner.projections.map((p) => p.name);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        for (const projection of runner.projections) {
+          try {
+            await runner.catchUp(projection);
+          } catch (error) {
+            // The background projector applied that batch first: fine, look again.
+            if (!(error instanceof CheckpointConflictError)) throw error;
+          }
+        }
+        const { rows } = await database.pool.query<{ name: string }>(
+          `SELECT n AS name
+             FROM unnest($1::text[]) AS n
+             CROSS JOIN (SELECT transaction_id, global_position FROM events
+                          ORDER BY transaction_id DESC, global_position DESC LIMIT 1) AS head
+             LEFT JOIN projection_checkpoints c ON c.name = n
+            WHERE c.name IS NULL OR (c.transaction_id, c.global_position) < (head.transaction_id, head.global_position)`,
+          [names],
+        );
+        if (rows.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`projections still behind the newest event: ${rows.map((r) => r.name).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     async close() {
       await app.close();

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@accountable/config';
-import { openRuntime } from '@accountable/platform';
+import { CommandBus } from '@nestjs/cqrs';
+import { CreateMainAccountCommand } from '@accountable/accounts';
+import { openRuntime, type Runtime } from '@accountable/platform';
 import { createApiApp } from './app.factory';
 
 async function main(): Promise<void> {
@@ -20,7 +22,9 @@ async function main(): Promise<void> {
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  log(`listening on http://${config.HOST}:${port} (database: ${runtime.embedded ? `embedded PostgreSQL, data in ${config.DATA_DIR}` : 'DATABASE_URL'})`);
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  log(`listening on ${url} (database: ${runtime.embedded ? `embedded PostgreSQL, data in ${config.DATA_DIR}` : 'DATABASE_URL'})`);
+  if (runtime.embedded) await firstRun(runtime, app.get(CommandBus), url, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -39,6 +43,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * On an empty embedded database, sign up one main account so a newcomer can call the API at
+ * once. Its token is printed this once; later starts only say how to get new credentials.
+ */
+async function firstRun(runtime: Runtime, commands: CommandBus, url: string, log: (m: string) => void): Promise<void> {
+  const existing = await runtime.db.selectFrom('account_read_model').select('sid').where('is_main', '=', true).limit(1).executeTakeFirst();
+  if (existing) {
+    log(`main account ${existing.sid} exists; create credentials with: npm run -s cli -- create-main --friendly-name "My account"`);
+    return;
+  }
+  const account = await commands.execute(
+    new CreateMainAccountCommand('My first account', 'Full', { actorType: 'system', actorSid: null, source: 'system' }),
+  );
+  log('first run: created a main account (its auth token is shown only now)');
+  log(`  account sid: ${account.sid}`);
+  log(`  auth token:  ${account.authToken}`);
+  log(`  try: curl -u ${account.sid}:${account.authToken} ${url}/2010-04-01/Accounts.json`);
 }
 
 main().catch((error) => {

@@ -20,3 +20,8 @@ export class CliOutput {
     process.exitCode = exitCode;
   }
 }
+
+/** A mistake in the command line: exit code 2, like commander's own. */
+export function usageError(message: string): Error {
+  return Object.assign(new Error(message), { exitCode: 2 });
+}

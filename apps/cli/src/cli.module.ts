@@ -1,16 +1,45 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ACCOUNT_READ_MODEL_WRITER, AccountsModule } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
+import { accountReadModelWriter, projectionsProvider } from '@accountable/projections';
 import { CliOutput } from './cli-output';
+import { AuditCommand } from './commands/audit.command';
+import { CreateMainCommand } from './commands/create-main.command';
 import { MigrateCommand } from './commands/migrate.command';
+import { ReactivateCommand, SuspendCommand, UpgradeCommand } from './commands/operator.commands';
+import { ProjectionsCommand, ProjectionsRebuildCommand, ProjectionsStatusCommand } from './commands/projections.command';
+import { ReplayCommand, StateCommand } from './commands/replay.command';
+import { VerifyCommand } from './commands/verify.command';
 
+/** The CLI shares the use cases with the API; it runs no projections in the background (the service does). */
 @Module({})
 export class CliModule {
   static forRuntime(runtime: Runtime): DynamicModule {
     return {
       module: CliModule,
-      imports: [PlatformModule.forRuntime(runtime, new EventStore(runtime.db))],
-      providers: [CliOutput, MigrateCommand],
+      imports: [
+        PlatformModule.forRuntime(runtime, new EventStore(runtime.db)),
+        CqrsModule.forRoot(),
+        { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
+      ],
+      providers: [
+        CliOutput,
+        projectionsProvider,
+        MigrateCommand,
+        CreateMainCommand,
+        UpgradeCommand,
+        SuspendCommand,
+        ReactivateCommand,
+        ReplayCommand,
+        StateCommand,
+        VerifyCommand,
+        AuditCommand,
+        ProjectionsCommand,
+        ProjectionsStatusCommand,
+        ProjectionsRebuildCommand,
+      ],
     };
   }
 }

@@ -9,6 +9,8 @@ import { CliModule } from './cli.module';
  * on the same DATA_DIR) and applies pending migrations first, so it works on a fresh machine.
  * Diagnostics go to stderr: with --json, stdout is JSON only.
  */
+class CommanderExit extends Error {}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -29,13 +31,19 @@ async function main(): Promise<void> {
     await CommandFactory.run(CliModule.forRuntime(runtime), {
       cliName: 'accountable',
       logger: ['error'],
+      // commander has already printed its message (usage, --help); throwing here stops it from
+      // calling process.exit, so the finally below still closes the database.
       errorHandler: (error) => {
-        // commander's own exits (--help, --version) are not failures
-        const code = (error as { code?: string; exitCode?: number }).code;
-        if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return;
-        process.stderr.write(`error: ${(error as Error).message}\n`);
-        process.exitCode = (error as { exitCode?: number }).exitCode || 2;
+        process.exitCode = (error as Error & { exitCode?: number }).exitCode ?? 1;
+        throw new CommanderExit();
       },
+      serviceErrorHandler: (error) => {
+        if (error instanceof CommanderExit) return;
+        process.stderr.write(`error: ${error.message}\n`);
+        process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+      },
+    }).catch((error) => {
+      if (!(error instanceof CommanderExit)) throw error;
     });
   } finally {
     await runtime.close();

@@ -10,6 +10,8 @@ import { UpgradeAccountHandler } from './commands/upgrade-account/upgrade-accoun
 import { OwnerCascadeProjection } from './process-managers/owner-cascade.projection';
 import { GetAccountHandler } from './queries/get-account/get-account.handler';
 import { ListAccountsHandler } from './queries/list-accounts/list-accounts.handler';
+import { AccountStateAtHandler, ReplayAccountHandler } from './queries/replay-account/replay-account.handler';
+import { VerifyReadModelHandler } from './queries/verify-read-model/verify-read-model.handler';
 
 /**
  * The accounts use cases. Needs from the app: CqrsModule.forRoot(), the platform module, and a
@@ -28,6 +30,9 @@ import { ListAccountsHandler } from './queries/list-accounts/list-accounts.handl
     ReactivateMainAccountHandler,
     GetAccountHandler,
     ListAccountsHandler,
+    ReplayAccountHandler,
+    AccountStateAtHandler,
+    VerifyReadModelHandler,
   ],
   exports: [AccountReader, OwnerCascadeProjection],
 })

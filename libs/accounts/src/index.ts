@@ -19,3 +19,6 @@ export { ReactivateMainAccountCommand } from './commands/reactivate-main-account
 export { OwnerCascadeProjection, followUpEventId } from './process-managers/owner-cascade.projection';
 export { GetAccountQuery } from './queries/get-account/get-account.query';
 export { ListAccountsQuery, type AccountListPage } from './queries/list-accounts/list-accounts.query';
+export { ReplayAccountQuery, AccountStateAtQuery, type ReplayStep, type AccountSnapshot } from './queries/replay-account/replay-account.query';
+export { snapshotOf } from './queries/replay-account/replay-account.handler';
+export { VerifyReadModelQuery, type Drift, type VerifyReport } from './queries/verify-read-model/verify-read-model.query';

@@ -27,6 +27,11 @@ export class AppConfig {
   @IsString() @Transform(({ value }) => (value === undefined || value === '' ? '127.0.0.1' : value))
   HOST = '127.0.0.1';
 
+  /** Honour X-Forwarded-For from a reverse proxy for the audit trail's source IP. */
+  @IsIn([true, false], { message: 'TRUST_PROXY must be true or false' })
+  @Transform(({ value }) => (value === undefined || value === '' ? false : value === 'true' || value === true ? true : value === 'false' || value === false ? false : value))
+  TRUST_PROXY = false;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })
   @Transform(({ value }) => (value === undefined || value === '' ? 'info' : value))
   LOG_LEVEL = 'info';

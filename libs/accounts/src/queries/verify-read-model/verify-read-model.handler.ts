@@ -1,0 +1,102 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@accountable/database';
+import { DB } from '@accountable/platform';
+import { ACCOUNT_STREAM_PREFIX, fold, isAccountEvent, type Account } from '../../domain';
+import { VerifyReadModelQuery, type Drift, type VerifyReport } from './verify-read-model.query';
+
+/**
+ * Walks the streams in batches (constant memory), folds each with the domain's evolve and
+ * compares every column of its read-model row; then looks for rows with no stream at all.
+ */
+@QueryHandler(VerifyReadModelQuery)
+export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuery, VerifyReport> {
+  constructor(@Inject(DB) private readonly db: Kysely<Database>) {}
+
+  async execute({ batchSize }: VerifyReadModelQuery): Promise<VerifyReport> {
+    const drifts: Drift[] = [];
+    let checked = 0;
+    let after = ACCOUNT_STREAM_PREFIX;
+    for (;;) {
+      const streams = await this.db
+        .selectFrom('streams')
+        .select('stream_id')
+        .where('stream_id', '>', after)
+        .where('stream_id', 'like', `${ACCOUNT_STREAM_PREFIX}%`)
+        .orderBy('stream_id')
+        .limit(batchSize)
+        .execute();
+      if (streams.length === 0) break;
+      after = streams[streams.length - 1].stream_id;
+      const ids = streams.map((s) => s.stream_id);
+      const events = await this.db
+        .selectFrom('events')
+        .select(['stream_id', 'type', 'data', 'recorded_at'])
+        .where('stream_id', 'in', ids)
+        .orderBy('stream_id')
+        .orderBy('stream_version')
+        .execute();
+      const sids = ids.map((id) => id.slice(ACCOUNT_STREAM_PREFIX.length));
+      const rows = new Map(
+        (await this.db.selectFrom('account_read_model').selectAll().where('sid', 'in', sids).execute()).map((r) => [r.sid, r]),
+      );
+      const byStream = new Map<string, typeof events>();
+      for (const e of events) byStream.set(e.stream_id, [...(byStream.get(e.stream_id) ?? []), e]);
+      for (const [streamId, streamEvents] of byStream) {
+        const sid = streamId.slice(ACCOUNT_STREAM_PREFIX.length);
+        const state = fold(
+          streamEvents.filter(isAccountEvent).map((e) => ({ type: e.type, data: e.data, recordedAt: e.recorded_at }) as never),
+        ) as Account | null;
+        checked++;
+        const row = rows.get(sid);
+        if (!state) continue;
+        if (!row) {
+          drifts.push({ sid, field: '(row)', expected: 'present', actual: 'missing' });
+          continue;
+        }
+        const expected: Record<string, unknown> = {
+          owner_account_sid: state.ownerAccountSid,
+          is_main: state.isMain,
+          friendly_name: state.friendlyName,
+          type: state.type,
+          status: state.status,
+          auth_token: state.authToken,
+          suspended_by_owner: state.suspendedByOwner,
+          open_subaccounts: state.openSubaccounts.length,
+          version: state.version,
+          date_created: state.createdAt?.getTime(),
+          date_updated: state.updatedAt?.getTime(),
+        };
+        const actual: Record<string, unknown> = {
+          ...row,
+          date_created: row.date_created.getTime(),
+          date_updated: row.date_updated.getTime(),
+        };
+        for (const [field, value] of Object.entries(expected)) {
+          if (actual[field] !== value) {
+            drifts.push({
+              sid,
+              field,
+              expected: field === 'auth_token' ? '(sealed token from the log)' : show(field, value),
+              actual: field === 'auth_token' ? '(differs)' : show(field, actual[field]),
+            });
+          }
+        }
+      }
+    }
+    const orphans = await this.db
+      .selectFrom('account_read_model as r')
+      .select('r.sid')
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('streams').select('stream_id').where('stream_id', '=', sql<string>`${ACCOUNT_STREAM_PREFIX} || r.sid`))),
+      )
+      .execute();
+    for (const { sid } of orphans) drifts.push({ sid, field: '(row)', expected: 'absent (no stream)', actual: 'present' });
+    return { accountsChecked: checked, drifts };
+  }
+}
+
+function show(field: string, value: unknown): unknown {
+  return (field === 'date_created' || field === 'date_updated') && typeof value === 'number' ? new Date(value).toISOString() : value;
+}
