@@ -3,17 +3,29 @@ import { NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { Runtime } from '@accountable/platform';
-import { AppModule } from './app.module';
+import { AppModule, type ProcessRole } from './app.module';
 import { registerBodyParsers } from './http/body-parsers';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
+import { HttpMetrics } from './observability/metrics.service';
 
-/** Builds the HTTP application on an open runtime; used by main.ts and the e2e tests. */
-export async function createApiApp(runtime: Runtime, options: { logger?: false } = {}): Promise<NestFastifyApplication> {
+export interface ApiAppOptions {
+  role?: ProcessRole;
+  /** false: no logs at all (most tests). */
+  logger?: false;
+  /** Where the JSON logs go; stdout by default. */
+  logStream?: DestinationStream;
+}
+
+/** Builds the application on an open runtime; used by main.ts and the e2e tests. */
+export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: 1024 * 1024,
     // Twilio's request id format; it also goes into the log line and the events' metadata.
-    genReqId: () => `RQ${randomBytes(16).toString('hex')}`,
+    // Also put on the raw request, where the request logger (pino-http) picks it up.
+    genReqId: (raw: unknown) => ((raw as { id?: string }).id = `RQ${randomBytes(16).toString('hex')}`),
     trustProxy: runtime.config.TRUST_PROXY,
     // The router refuses some paths before any hook or Nest handler runs (a malformed
     // percent-escape, a segment over maxParamLength) and would answer with its own body: handed
@@ -28,12 +40,18 @@ export async function createApiApp(runtime: Runtime, options: { logger?: false }
     void reply.header('Twilio-Request-Id', request.id);
     done();
   });
-  registerBodyParsers(adapter.getInstance());
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
-    logger: options.logger ?? ['error', 'warn', 'log'],
-    abortOnError: false,
-    bodyParser: false,
+  const httpMetrics = new HttpMetrics();
+  adapter.getInstance().addHook('onResponse', (request, reply, done) => {
+    httpMetrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
+  registerBodyParsers(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRuntime(runtime, { role: options.role, httpMetrics, logStream: options.logStream, silent: options.logger === false }),
+    adapter,
+    { bufferLogs: options.logger !== false, logger: options.logger, abortOnError: false, bodyParser: false },
+  );
+  if (options.logger !== false) app.useLogger(app.get(Logger));
   await app.init();
   return app;
 }

@@ -1,39 +1,62 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { ACCOUNT_READ_MODEL_WRITER, AccountsModule } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
 import { accountReadModelWriter, projectionsProvider, ProjectorService } from '@accountable/projections';
 import { AccountsController } from './accounts/accounts.controller';
 import { EventsController } from './events/events.controller';
-import { HealthModule } from './health/health.module';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health/health.controller';
 import { BasicAuthGuard } from './http/basic-auth.guard';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 import { TwilioParamsPipe } from './http/twilio-params.pipe';
+import { loggingParams } from './observability/logging';
+import { MetricsController } from './observability/metrics.controller';
+import { HttpMetrics, MetricsService } from './observability/metrics.service';
+
+/**
+ * What a process runs. `api`: the Twilio-compatible HTTP API. `projector`: the projections
+ * (leadership decides which process actually applies each one). Health and metrics are served
+ * by every process. `npm start` runs both in one process.
+ */
+export type ProcessRole = 'all' | 'api' | 'projector';
+
+export interface AppOptions {
+  role?: ProcessRole;
+  httpMetrics: HttpMetrics;
+  /** Where the JSON logs go (tests capture them); stdout by default. */
+  logStream?: DestinationStream;
+  silent?: boolean;
+}
 
 @Module({})
 export class AppModule {
-  static forRuntime(runtime: Runtime, options: { projector?: boolean } = {}): DynamicModule {
+  static forRuntime(runtime: Runtime, options: AppOptions): DynamicModule {
+    const role = options.role ?? 'all';
+    const api = role !== 'projector';
+    const projector = role !== 'api';
     return {
       module: AppModule,
       imports: [
+        LoggerModule.forRoot(loggingParams(options.silent ? { ...runtime.config, LOG_LEVEL: 'silent' } : runtime.config, options.logStream)),
         PlatformModule.forRuntime(runtime, new EventStore(runtime.db)),
         CqrsModule.forRoot(),
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
-        HealthModule,
+        TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [AccountsController, EventsController],
+      controllers: [...(api ? [AccountsController, EventsController] : []), HealthController, MetricsController],
       providers: [
         BasicAuthGuard,
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
-        ...(options.projector === false
-          ? []
-          : [
-              projectionsProvider,
-              ProjectorService,
-            ]),
+        { provide: HttpMetrics, useValue: options.httpMetrics },
+        projectionsProvider,
+        MetricsService,
+        ...(projector ? [ProjectorService] : []),
       ],
     };
   }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '@accountable/config';
 import { CommandBus } from '@nestjs/cqrs';
 import { CreateMainAccountCommand } from '@accountable/accounts';
 import { openRuntime, type Runtime } from '@accountable/platform';
+import type { ProcessRole } from './app.module';
 import { createApiApp } from './app.factory';
 
 async function main(): Promise<void> {
@@ -16,15 +17,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const role = parseRole(process.argv.slice(2));
   const log = (message: string) => process.stdout.write(`[accountable] ${message}\n`);
-  const runtime = await openRuntime(config, { log });
-  const app = await createApiApp(runtime);
+  const runtime = await openRuntime(config, { log, applicationName: `accountable-${role}` });
+  const app = await createApiApp(runtime, { role });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-  log(`listening on ${url} (database: ${runtime.embedded ? `embedded PostgreSQL, data in ${config.DATA_DIR}` : 'DATABASE_URL'})`);
-  if (runtime.embedded) await firstRun(runtime, app.get(CommandBus), url, log);
+  log(`${role === 'all' ? '' : `${role} process `}listening on ${url} (database: ${runtime.embedded ? `embedded PostgreSQL, data in ${config.DATA_DIR}` : 'DATABASE_URL'})`);
+  if (runtime.embedded && role !== 'projector') await firstRun(runtime, app.get(CommandBus), url, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -43,6 +45,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** `--role api|projector` (npm run start:api / start:projector); both when absent (npm start). */
+function parseRole(args: string[]): ProcessRole {
+  const i = args.indexOf('--role');
+  const value = i >= 0 ? args[i + 1] : 'all';
+  if (value !== 'all' && value !== 'api' && value !== 'projector') {
+    process.stderr.write(`--role must be api, projector or all, not ${value}\n`);
+    process.exit(1);
+  }
+  return value;
 }
 
 /**

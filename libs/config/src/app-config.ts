@@ -48,6 +48,10 @@ export class AppConfig {
   @Transform(toInt) @IsInt({ message: 'PROJECTION_POLL_MS must be an integer' }) @Min(10, { message: 'PROJECTION_POLL_MS must be at least 10' })
   PROJECTION_POLL_MS = 500;
 
+  /** /health/ready reports not ready while a projection lags more than this. */
+  @Transform(toInt) @IsInt({ message: 'READY_MAX_PROJECTION_LAG_S must be an integer' }) @Min(1, { message: 'READY_MAX_PROJECTION_LAG_S must be at least 1' })
+  READY_MAX_PROJECTION_LAG_S = 30;
+
   @Transform(toInt) @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer' }) @Min(0, { message: 'SHUTDOWN_TIMEOUT_MS must be at least 0' })
   SHUTDOWN_TIMEOUT_MS = 10_000;
 }

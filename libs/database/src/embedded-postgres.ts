@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   database?: string;
   /** Extra `-c name=value` server settings (tests turn fsync off). */
   settings?: Record<string, string | number>;
+  /** A fixed port (tests that restart the server under a running service); default: any free one. */
+  port?: number;
   log?: (message: string) => void;
 }
 
@@ -60,7 +62,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       log(`initialising an embedded PostgreSQL in ${pgData}`);
       await initialise(bin.initdb, pgData, dataDir, password, owner);
     }
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
     const serverArgs = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`)].join(' ');
     const start = spawnSync(

@@ -28,7 +28,17 @@ interface EventRow {
 /** Anything that runs queries: the pool-backed Kysely or an open transaction. */
 export type Executor = Kysely<Database>;
 
+/** What an append came to; for metrics. */
+export type AppendOutcome = 'appended' | 'idempotent' | 'wrong_version' | 'duplicate_event';
+
 export class EventStore {
+  /** Told of every append's outcome (metrics); set by whoever observes the store. */
+  private readonly observers: ((outcome: AppendOutcome, events: number) => void)[] = [];
+
+  observe(observer: (outcome: AppendOutcome, events: number) => void): void {
+    this.observers.push(observer);
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly upcasters: Upcasters = new Upcasters(),
@@ -64,9 +74,11 @@ export class EventStore {
       ({ rows }) => rows[0],
       (error: unknown) => {
         const actual = concurrentDuplicateVersion(error);
+        if (actual !== undefined) this.notify('duplicate_event', events.length);
         throw actual === undefined ? error : new DuplicateEventIdError(streamId, ids, actual);
       },
     );
+    this.notify(row.outcome, events.length);
     switch (row.outcome) {
       case 'appended':
         return {
@@ -143,6 +155,10 @@ export class EventStore {
        WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
        ORDER BY global_position`.execute(executor);
     return rows.map((row) => this.toRecorded(row));
+  }
+
+  private notify(outcome: AppendOutcome, events: number): void {
+    for (const observer of this.observers) observer(outcome, events);
   }
 
   private toRecorded(row: EventRow): RecordedEvent {

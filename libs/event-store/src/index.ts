@@ -1,4 +1,4 @@
 export * from './event.types';
 export * from './event-store.errors';
-export { EventStore, type ReadStreamOptions, type Executor } from './event-store';
+export { EventStore, type AppendOutcome, type ReadStreamOptions, type Executor } from './event-store';
 export { Upcasters, type Upcaster } from './upcasters';

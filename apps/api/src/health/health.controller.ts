@@ -2,15 +2,24 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { sql, type Kysely } from 'kysely';
 import { pendingMigrations, type Database } from '@accountable/database';
-import { DB } from '@accountable/platform';
+import { EventStore } from '@accountable/event-store';
+import { DB, RUNTIME, type Runtime } from '@accountable/platform';
+import { PROJECTIONS, ProjectionAdmin, type Projection } from '@accountable/projections';
 
 @Controller('health')
 export class HealthController {
+  private readonly admin: ProjectionAdmin;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(DB) private readonly db: Kysely<Database>,
-  ) {}
+    @Inject(RUNTIME) private readonly runtime: Runtime,
+    @Inject(PROJECTIONS) private readonly projections: Projection[],
+    store: EventStore,
+  ) {
+    this.admin = new ProjectionAdmin(db, store);
+  }
 
   /** The process is up; says nothing about its dependencies (for liveness probes). */
   @Get('live')
@@ -19,11 +28,11 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to serve: the database answers and every migration is applied. */
+  /** Ready to serve: the database answers, every migration is applied, projections are not far behind. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.database(), () => this.migrations()]);
+    return this.health.check([() => this.database(), () => this.migrations(), () => this.projectionLag()]);
   }
 
   private async database() {
@@ -41,6 +50,18 @@ export class HealthController {
     try {
       const pending = await pendingMigrations(this.db);
       return pending.length ? indicator.down({ pending }) : indicator.up();
+    } catch (error) {
+      return indicator.down({ message: (error as Error).message });
+    }
+  }
+
+  private async projectionLag() {
+    const indicator = this.indicators.check('projections');
+    const max = this.runtime.config.READY_MAX_PROJECTION_LAG_S;
+    try {
+      const statuses = await this.admin.status(this.projections.map((p) => p.name));
+      const lag = Object.fromEntries(statuses.map((s) => [s.name, { lag_events: s.lagEvents, lag_seconds: Number(s.lagSeconds.toFixed(3)) }]));
+      return statuses.some((s) => s.lagSeconds > max) ? indicator.down({ max_lag_seconds: max, ...lag }) : indicator.up(lag);
     } catch (error) {
       return indicator.down({ message: (error as Error).message });
     }
