@@ -30,6 +30,8 @@ export interface ServiceProcess {
   /** Resolves with the first line matching, rejects on exit or timeout. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code when the process ends by itself. */
+  exited(): Promise<number | null>;
 }
 
 /** Starts the built service (`node dist/apps/api/src/main.js`) in its own process. */
@@ -74,6 +76,7 @@ export function startService(env: Record<string, string | undefined>): ServicePr
         check();
       });
     },
+    exited: () => exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

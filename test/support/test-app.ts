@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CommandBus } from '@nestjs/cqrs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
 import { CreateMainAccountCommand, OPERATOR, type AccountRecord, type AccountType } from '@accountable/accounts';
 import { loadConfig } from '@accountable/config';
 import { openRuntime, type Runtime } from '@accountable/platform';
@@ -28,7 +29,7 @@ export interface TestApp {
 }
 
 /** The real service on a private database, listening on a free port. */
-export async function startTestApp(options: { env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(options: { env?: Record<string, string>; logStream?: DestinationStream } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-app-'));
   const config = loadConfig({
@@ -39,7 +40,7 @@ export async function startTestApp(options: { env?: Record<string, string> } = {
     ...options.env,
   });
   const runtime = await openRuntime(config);
-  const app = await createApiApp(runtime, { logger: false });
+  const app = await createApiApp(runtime, options.logStream ? { logStream: options.logStream } : { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const commands = app.get(CommandBus);
