@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
 import { EventStore } from '@accountable/event-store';
 import { SecretBox } from '@accountable/secrets';
 import type { Runtime } from './runtime';
@@ -16,6 +17,9 @@ export class PlatformModule {
   static forRuntime(runtime: Runtime, eventStore: EventStore): DynamicModule {
     return {
       module: PlatformModule,
+      // The configuration was validated (loadConfig) before Nest started, since the database
+      // comes first; ConfigService hands the same validated values to any provider.
+      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...runtime.config })] })],
       providers: [
         { provide: RUNTIME, useValue: runtime },
         { provide: DB, useValue: runtime.db },
