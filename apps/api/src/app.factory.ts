@@ -10,6 +10,7 @@ import { AppModule, type ProcessRole } from './app.module';
 import { registerBodyParsers } from './http/body-parsers';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 import { HttpMetrics } from './observability/metrics.service';
+import { setUpOpenApi } from './openapi/openapi';
 
 export interface ApiAppOptions {
   role?: ProcessRole;
@@ -52,6 +53,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     { bufferLogs: options.logger !== false, logger: options.logger, abortOnError: false, bodyParser: false },
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  if ((options.role ?? 'all') !== 'projector') setUpOpenApi(app);
   await app.init();
   return app;
 }

@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, Inject, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBasicAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Caller } from '@accountable/accounts';
@@ -21,11 +22,15 @@ import {
   type MonitorEvent,
 } from '@accountable/twilio';
 import { AuthCaller, BasicAuthGuard } from '../http/basic-auth.guard';
+import { EventsPageSchema, EventsQuerySchema, MonitorEventSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
 
 /**
  * Twilio Monitor v1 Events: the audit history, read from the `audit` projection (so a change
  * shows up once the projection has caught up, not in the response that made it).
  */
+@ApiTags('Monitor v1 Events')
+@ApiBasicAuth('accountSid_authToken')
+@ApiResponse({ status: 401, description: 'No or wrong credentials (20003)', type: TwilioErrorSchema })
 @Controller('v1')
 export class EventsController {
   private readonly history: AuditHistoryQueries;
@@ -35,6 +40,10 @@ export class EventsController {
   }
 
   @Get('Events')
+  @ApiOperation({ operationId: 'ListEvent', summary: 'Audit events of the caller and its subaccounts, newest first' })
+  @ApiQuery({ type: EventsQuerySchema })
+  @ApiOkResponse({ type: EventsPageSchema })
+  @ApiResponse({ status: 400, description: 'More than one non-date filter, a bad date or paging value', type: TwilioErrorSchema })
   @UseGuards(BasicAuthGuard)
   async list(@AuthCaller() caller: Caller, @Query() query: Record<string, unknown>, @Req() request: FastifyRequest): Promise<EventsPage> {
     const filters = parseEventQuery(query);
@@ -61,6 +70,10 @@ export class EventsController {
   }
 
   @Get('Events/:sid')
+  @ApiOperation({ operationId: 'FetchEvent', summary: 'One audit event' })
+  @ApiParam({ name: 'sid', description: 'AE + 32 hex' })
+  @ApiOkResponse({ type: MonitorEventSchema })
+  @ApiResponse({ status: 404, description: 'Unknown, malformed or not visible to the caller (20404)', type: TwilioErrorSchema })
   @UseGuards(BasicAuthGuard)
   async fetch(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Req() request: FastifyRequest): Promise<MonitorEvent> {
     // A malformed sid, an unknown one and another tenant's all read the same: not found.
@@ -71,21 +84,25 @@ export class EventsController {
 
   // The resource is read-only. One handler per verb (see AccountsController).
   @Post(['Events', 'Events/:sid'])
+  @ApiExcludeEndpoint()
   post(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
 
   @Put(['Events', 'Events/:sid'])
+  @ApiExcludeEndpoint()
   put(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
 
   @Delete(['Events', 'Events/:sid'])
+  @ApiExcludeEndpoint()
   delete(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
 
   @Patch(['Events', 'Events/:sid'])
+  @ApiExcludeEndpoint()
   patch(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { sql, type Kysely } from 'kysely';
 import { pendingMigrations, type Database } from '@accountable/database';
@@ -6,6 +7,7 @@ import { EventStore } from '@accountable/event-store';
 import { DB, RUNTIME, type Runtime } from '@accountable/platform';
 import { PROJECTIONS, ProjectionAdmin, type Projection } from '@accountable/projections';
 
+@ApiTags('Operations')
 @Controller('health')
 export class HealthController {
   private readonly admin: ProjectionAdmin;

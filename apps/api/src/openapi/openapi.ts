@@ -1,0 +1,16 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/** Swagger UI at /docs and the document at /docs-json, generated from the controllers and DTOs. */
+export function setUpOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Accountable')
+    .setDescription(
+      "Twilio REST API v2010 Accounts and Monitor v1 Events, served from an event-sourced store. HTTP Basic auth: the account sid and its auth token. Requests take application/x-www-form-urlencoded (what Twilio's clients send) or JSON. Errors: Twilio's envelope {code, message, more_info, status}.",
+    )
+    .setVersion('2010-04-01')
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Account sid and auth token' }, 'accountSid_authToken')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}

@@ -1,0 +1,100 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/**
+ * Response shapes for the OpenAPI document, field for field as Twilio's spec describes them
+ * (api_v2010_accounts and monitor_v1_events). They document; the wire format itself is built
+ * by libs/twilio.
+ */
+
+const SUBRESOURCES = [
+  'available_phone_numbers', 'calls', 'conferences', 'incoming_phone_numbers', 'notifications', 'outgoing_caller_ids',
+  'recordings', 'transcriptions', 'addresses', 'signing_keys', 'sip', 'queues', 'short_codes', 'messages',
+  'authorized_connect_apps', 'connect_apps', 'usage', 'keys', 'applications', 'balance',
+];
+
+export class TwilioErrorSchema {
+  @ApiProperty({ example: 20404, description: "Twilio's error code" }) code!: number;
+  @ApiProperty({ example: 'The requested resource /2010-04-01/Accounts/AC….json was not found' }) message!: string;
+  @ApiProperty({ example: 'https://www.twilio.com/docs/errors/20404' }) more_info!: string;
+  @ApiProperty({ example: 404, description: 'The HTTP status' }) status!: number;
+}
+
+export class AccountSchema {
+  @ApiProperty({ description: 'The authorization token for this account', example: '0123456789abcdef0123456789abcdef' }) auth_token!: string;
+  @ApiProperty({ description: 'RFC 2822, GMT', example: 'Thu, 30 Jul 2015 20:00:00 +0000' }) date_created!: string;
+  @ApiProperty({ description: 'RFC 2822, GMT', example: 'Thu, 30 Jul 2015 20:00:00 +0000' }) date_updated!: string;
+  @ApiProperty({ description: '1–64 characters', example: 'customer 42' }) friendly_name!: string;
+  @ApiProperty({ description: 'The parent account; a main account is its own owner', pattern: '^AC[0-9a-f]{32}$' }) owner_account_sid!: string;
+  @ApiProperty({ pattern: '^AC[0-9a-f]{32}$' }) sid!: string;
+  @ApiProperty({ enum: ['active', 'suspended', 'closed'] }) status!: string;
+  @ApiProperty({
+    description: "The account's subresources, each /2010-04-01/Accounts/{sid}/<Name>.json",
+    type: 'object',
+    properties: Object.fromEntries(SUBRESOURCES.map((k) => [k, { type: 'string' }])),
+  })
+  subresource_uris!: Record<string, string>;
+  @ApiProperty({ enum: ['Trial', 'Full'] }) type!: string;
+  @ApiProperty({ example: '/2010-04-01/Accounts/AC00000000000000000000000000000000.json' }) uri!: string;
+}
+
+export class AccountPageSchema {
+  @ApiProperty({ type: [AccountSchema] }) accounts!: AccountSchema[];
+  @ApiProperty() end!: number;
+  @ApiProperty() first_page_uri!: string;
+  @ApiProperty({ nullable: true, type: String }) next_page_uri!: string | null;
+  @ApiProperty() page!: number;
+  @ApiProperty() page_size!: number;
+  @ApiProperty({ nullable: true, type: String }) previous_page_uri!: string | null;
+  @ApiProperty() start!: number;
+  @ApiProperty() uri!: string;
+}
+
+class EventLinksSchema {
+  @ApiProperty({ nullable: true, type: String }) actor!: string | null;
+  @ApiProperty() resource!: string;
+}
+
+export class MonitorEventSchema {
+  @ApiProperty({ pattern: '^AC[0-9a-f]{32}$', description: 'The main account the event belongs to' }) account_sid!: string;
+  @ApiProperty({ nullable: true, type: String }) actor_sid!: string | null;
+  @ApiProperty({ enum: ['account', 'operator', 'system'] }) actor_type!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { friendly_name: { previous: 'a', updated: 'b' } } })
+  event_data!: Record<string, unknown>;
+  @ApiProperty({ description: 'ISO 8601', example: '2015-07-30T20:00:00Z' }) event_date!: string;
+  @ApiProperty({ enum: ['account.created', 'account.updated'] }) event_type!: string;
+  @ApiProperty() resource_sid!: string;
+  @ApiProperty({ example: 'account' }) resource_type!: string;
+  @ApiProperty({ pattern: '^AE[0-9a-f]{32}$' }) sid!: string;
+  @ApiProperty({ enum: ['api', 'cli', 'system'] }) source!: string;
+  @ApiProperty({ nullable: true, type: String }) source_ip_address!: string | null;
+  @ApiProperty() url!: string;
+  @ApiProperty({ type: EventLinksSchema }) links!: EventLinksSchema;
+}
+
+class EventsMetaSchema {
+  @ApiProperty() page!: number;
+  @ApiProperty() page_size!: number;
+  @ApiProperty() first_page_url!: string;
+  @ApiProperty({ nullable: true, type: String }) previous_page_url!: string | null;
+  @ApiProperty() url!: string;
+  @ApiProperty({ nullable: true, type: String }) next_page_url!: string | null;
+  @ApiProperty({ example: 'events' }) key!: string;
+}
+
+export class EventsPageSchema {
+  @ApiProperty({ type: [MonitorEventSchema] }) events!: MonitorEventSchema[];
+  @ApiProperty({ type: EventsMetaSchema }) meta!: EventsMetaSchema;
+}
+
+export class EventsQuerySchema {
+  @ApiPropertyOptional({ description: 'Only one of ActorSid, EventType, ResourceSid, SourceIpAddress at a time' }) ActorSid?: string;
+  @ApiPropertyOptional({ enum: ['account.created', 'account.updated'] }) EventType?: string;
+  @ApiPropertyOptional() ResourceSid?: string;
+  @ApiPropertyOptional() SourceIpAddress?: string;
+  @ApiPropertyOptional({ description: 'ISO 8601, inclusive' }) StartDate?: string;
+  @ApiPropertyOptional({ description: 'ISO 8601, inclusive' }) EndDate?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50 }) PageSize?: number;
+  @ApiPropertyOptional({ minimum: 0 }) Page?: number;
+  @ApiPropertyOptional() PageToken?: string;
+}
