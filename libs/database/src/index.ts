@@ -1,5 +1,6 @@
 export * from './schema';
 export { createPool, createKysely, type PoolOptions } from './connection';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedOptions } from './embedded-postgres';
+export { startEmbeddedReplica, type EmbeddedReplica } from './embedded-replica';
 export { resolveDatabase, type DatabaseTarget } from './resolve-database';
 export { createMigrator, migrateToLatest, pendingMigrations } from './migrator';

@@ -1,2 +1,4 @@
 export { openRuntime, type Runtime, type OpenRuntimeOptions } from './runtime';
-export { PlatformModule, RUNTIME, DB, READ_DB } from './platform.module';
+export { PlatformModule } from './platform.module';
+export { RUNTIME, DB, READ_DB } from './tokens';
+export { ReadYourWrites } from './read-your-writes';

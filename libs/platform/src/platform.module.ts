@@ -2,13 +2,9 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventStore } from '@accountable/event-store';
 import { SecretBox } from '@accountable/secrets';
+import { ReadYourWrites } from './read-your-writes';
 import type { Runtime } from './runtime';
-
-export const RUNTIME = Symbol('RUNTIME');
-/** Kysely<Database> on the primary. */
-export const DB = Symbol('DB');
-/** Kysely<Database> for read-model queries (a replica when READ_DATABASE_URL is set). */
-export const READ_DB = Symbol('READ_DB');
+import { DB, READ_DB, RUNTIME } from './tokens';
 
 /** Hands the already-open runtime to Nest; the runtime is opened (and closed) outside Nest. */
 @Global()
@@ -26,8 +22,9 @@ export class PlatformModule {
         { provide: READ_DB, useValue: runtime.readDb },
         { provide: EventStore, useValue: eventStore },
         { provide: SecretBox, useValue: runtime.secretBox },
+        ReadYourWrites,
       ],
-      exports: [RUNTIME, DB, READ_DB, EventStore, SecretBox],
+      exports: [RUNTIME, DB, READ_DB, EventStore, SecretBox, ReadYourWrites],
     };
   }
 }
