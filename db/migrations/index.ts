@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_event_store';
 import * as m0002 from './0002_account_read_model';
 import * as m0003 from './0003_audit_history';
+import * as m0004 from './0004_idempotency';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_event_store': m0001,
   '0002_account_read_model': m0002,
   '0003_audit_history': m0003,
+  '0004_idempotency': m0004,
 };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountReader } from './application/account.reader';
 import { AccountRepository } from './application/account.repository';
+import { IdempotencyStore } from './application/idempotency.store';
 import { CreateMainAccountHandler } from './commands/create-main-account/create-main-account.handler';
 import { CreateSubaccountHandler } from './commands/create-subaccount/create-subaccount.handler';
 import { ReactivateMainAccountHandler } from './commands/reactivate-main-account/reactivate-main-account.handler';
@@ -21,6 +22,7 @@ import { VerifyReadModelHandler } from './queries/verify-read-model/verify-read-
   providers: [
     AccountRepository,
     AccountReader,
+    IdempotencyStore,
     OwnerCascadeProjection,
     CreateMainAccountHandler,
     CreateSubaccountHandler,

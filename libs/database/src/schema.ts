@@ -80,6 +80,20 @@ export interface AuditHistoryTable {
   event_date: ColumnType<Date, Date | string, never>;
 }
 
+/**
+ * An Idempotency-Key an account used on a POST that succeeded, stored with that POST's events.
+ * Honoured for 24 hours from `created_at`.
+ */
+export interface IdempotencyKeysTable {
+  account_sid: string;
+  key: string;
+  /** sha256 (hex) of the request's method, path and known parameters. */
+  request_hash: string;
+  /** The answer to replay, sealed (SecretBox, context `idempotency:<account_sid>:<key>`): it holds an auth token. */
+  response: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
@@ -90,6 +104,7 @@ export interface EventStoreTables {
 export interface Database extends EventStoreTables {
   account_read_model: AccountReadModelTable;
   audit_history: AuditHistoryTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type { Generated };

@@ -29,6 +29,7 @@ describe('TwilioError', () => {
     ['accountClosed', 400, 21479],
     ['subaccountLimitReached', 400, 21480],
     ['invalidPageToken', 400, 21481],
+    ['idempotencyKeyReused', 422, 20002],
     ['internal', 500, 20500],
     ['unavailable', 503, 20503],
   ] as const)('%s → %i / %i with a message', (kind, status, code) => {

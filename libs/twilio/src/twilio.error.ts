@@ -52,6 +52,11 @@ export const TWILIO_ERROR_CATALOG = {
   accountClosed: { status: 400, code: 21479, message: 'A closed account cannot be changed' },
   subaccountLimitReached: { status: 400, code: 21480, message: 'The maximum number of subaccounts has been reached' },
   invalidPageToken: { status: 400, code: 21481, message: 'Invalid PageToken' },
+  /**
+   * An Idempotency-Key reused for another request (our choice: Twilio documents no such header).
+   * 422 as the IETF Idempotency-Key draft has it; 20002 because the header is the bad parameter.
+   */
+  idempotencyKeyReused: { status: 422, code: 20002, message: 'This Idempotency-Key was already used with a different request' },
   internal: { status: 500, code: 20500, message: 'Internal Server Error' },
   unavailable: { status: 503, code: 20503, message: 'Service Unavailable' },
 } as const satisfies Record<string, TwilioErrorSpec>;

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 
 /** No U+0000 and no unpaired surrogate: PostgreSQL `text` and `jsonb` cannot hold them (a 500 otherwise). */
@@ -6,6 +7,7 @@ const StorableText = () => Matches(STORABLE_TEXT, { each: true, message: 'Friend
 
 export class CreateAccountDto {
   /** 1–64 characters; absent: `SubAccount Created at YYYY-MM-DD hh:mm am`. */
+  @ApiPropertyOptional({ description: '1–64 characters; default `SubAccount Created at YYYY-MM-DD hh:mm am` (UTC)', maxLength: 64 })
   @IsOptional()
   @IsString({ message: 'FriendlyName must be a single string' })
   @StorableText()
@@ -13,12 +15,14 @@ export class CreateAccountDto {
 }
 
 export class UpdateAccountDto {
+  @ApiPropertyOptional({ description: '1–64 characters', maxLength: 64 })
   @IsOptional()
   @IsString({ message: 'FriendlyName must be a single string' })
   @StorableText()
   FriendlyName?: string;
 
   /** `active`, `suspended` or `closed`; checked by the controller so that a bad value is 21475. */
+  @ApiPropertyOptional({ enum: ['active', 'suspended', 'closed'], description: 'Only the owner changes a subaccount’s status; `closed` is final', type: String })
   @IsOptional()
   Status?: unknown;
 }
@@ -26,12 +30,13 @@ export class UpdateAccountDto {
 /** The list's query; anything else in the query string is ignored. Parsed by the controller. */
 export class ListAccountsQueryDto {
   /** Compared with stored names, so it must be text the database can hold. */
+  @ApiPropertyOptional({ description: 'Exact, case-sensitive', type: String })
   @IsOptional()
   @StorableText()
   FriendlyName?: unknown;
 
-  @IsOptional() Status?: unknown;
-  @IsOptional() PageSize?: unknown;
-  @IsOptional() Page?: unknown;
-  @IsOptional() PageToken?: unknown;
+  @ApiPropertyOptional({ enum: ['active', 'suspended', 'closed'], type: String }) @IsOptional() Status?: unknown;
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50, type: Number }) @IsOptional() PageSize?: unknown;
+  @ApiPropertyOptional({ minimum: 0, type: Number }) @IsOptional() Page?: unknown;
+  @ApiPropertyOptional({ description: 'From next_page_uri / previous_page_uri', type: String }) @IsOptional() PageToken?: unknown;
 }

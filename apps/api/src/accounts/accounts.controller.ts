@@ -1,5 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBasicAuth,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExcludeEndpoint,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   CreateSubaccountCommand,
@@ -10,6 +22,8 @@ import {
   type CommandContext,
 } from '@accountable/accounts';
 import {
+  accountUri,
+  API_VERSION_PATH,
   decodePageToken,
   encodePageToken,
   isAccountSid,
@@ -25,10 +39,21 @@ import {
   type AccountResource,
 } from '@accountable/twilio';
 import { AuthCaller, BasicAuthGuard } from '../http/basic-auth.guard';
+import { idempotencyKeyOf } from '../http/idempotency-key';
 import { ApiContext } from '../http/request-context';
+import { AccountPageSchema, AccountSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
 import { CreateAccountDto, ListAccountsQueryDto, UpdateAccountDto } from './account.dto';
 
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retry-safe POST: the same key and request return the original response; another request with the key is 422',
+};
+
 /** Twilio REST API v2010 Accounts: thin, everything decided by the command and query handlers. */
+@ApiTags('Accounts v2010')
+@ApiBasicAuth('accountSid_authToken')
+@ApiResponse({ status: 401, description: 'No or wrong credentials, or an inactive account (20003)', type: TwilioErrorSchema })
 @Controller('2010-04-01')
 export class AccountsController {
   constructor(
@@ -37,6 +62,9 @@ export class AccountsController {
   ) {}
 
   @Get('Accounts.json')
+  @ApiOperation({ operationId: 'ListAccount', summary: 'The caller and, for a main account, its subaccounts (date_created order)' })
+  @ApiOkResponse({ type: AccountPageSchema })
+  @ApiResponse({ status: 400, description: 'Bad Status (21475), PageSize over 1000 (20007), bad PageToken (21481)', type: TwilioErrorSchema })
   @UseGuards(BasicAuthGuard)
   async list(@AuthCaller() caller: Caller, @Query() query: ListAccountsQueryDto): Promise<AccountPage> {
     const friendlyName = singleParam(query.FriendlyName);
@@ -58,14 +86,29 @@ export class AccountsController {
   }
 
   @Post('Accounts.json')
+  @ApiOperation({ operationId: 'CreateAccount', summary: 'Create a subaccount of the calling main account' })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiCreatedResponse({ type: AccountSchema })
+  @ApiResponse({ status: 400, description: 'Bad FriendlyName (20002), caller is a subaccount (21101), subaccount limit (21480)', type: TwilioErrorSchema })
   @HttpCode(201)
   @UseGuards(BasicAuthGuard)
-  async create(@AuthCaller() caller: Caller, @Body() body: CreateAccountDto, @ApiContext() context: CommandContext): Promise<AccountResource> {
-    const account = await this.commands.execute(new CreateSubaccountCommand(caller.sid, body.FriendlyName, context));
+  async create(
+    @AuthCaller() caller: Caller,
+    @Body() body: CreateAccountDto,
+    @ApiContext() context: CommandContext,
+    @Req() request: FastifyRequest,
+  ): Promise<AccountResource> {
+    const idempotency = idempotencyKeyOf(request, caller.sid, `${API_VERSION_PATH}/Accounts.json`, { FriendlyName: body.FriendlyName });
+    const account = await this.commands.execute(new CreateSubaccountCommand(caller.sid, body.FriendlyName, context, idempotency));
     return toAccountResource(account);
   }
 
   @Get('Accounts/:sid')
+  @ApiOperation({ operationId: 'FetchAccount', summary: 'One account: the caller itself or one of its subaccounts' })
+  @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json' })
+  @ApiOkResponse({ type: AccountSchema })
+  @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @UseGuards(BasicAuthGuard)
   async fetch(@AuthCaller() caller: Caller, @Param('sid') sidJson: string, @Req() request: FastifyRequest): Promise<AccountResource> {
     const account = await this.queries.execute(new GetAccountQuery(caller, this.sidOf(sidJson, request)));
@@ -74,6 +117,18 @@ export class AccountsController {
   }
 
   @Post('Accounts/:sid')
+  @ApiOperation({ operationId: 'UpdateAccount', summary: 'Rename an account and/or change a subaccount’s status' })
+  @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json' })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiOkResponse({ type: AccountSchema })
+  @ApiResponse({
+    status: 400,
+    description: 'Bad FriendlyName (20002), bad Status (21475), owner suspended (21476), main changing its own status (21477), closed (21479)',
+    type: TwilioErrorSchema,
+  })
+  @ApiResponse({ status: 403, description: 'A subaccount changing its own status (20006)', type: TwilioErrorSchema })
+  @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @HttpCode(200)
   @UseGuards(BasicAuthGuard)
   async update(
@@ -87,8 +142,9 @@ export class AccountsController {
     // Visibility first: an account the caller may not see does not exist for it.
     if (!(await this.queries.execute(new GetAccountQuery(caller, sid, true)))) throw TwilioErrors.notFound(request.url.split('?')[0]);
     const status = parseAccountStatus(body.Status);
+    const idempotency = idempotencyKeyOf(request, caller.sid, accountUri(sid), { FriendlyName: body.FriendlyName, Status: status });
     const account = await this.commands.execute(
-      new UpdateAccountCommand(sid, { friendlyName: body.FriendlyName, status }, { ...context, actorSid: caller.sid }),
+      new UpdateAccountCommand(sid, { friendlyName: body.FriendlyName, status }, { ...context, actorSid: caller.sid }, idempotency),
     );
     return toAccountResource(account);
   }
@@ -96,16 +152,19 @@ export class AccountsController {
   // One handler per verb: stacked route decorators on one method overwrite each other, so only
   // the last would be routed and the others would fall through to 404.
   @Put(['Accounts.json', 'Accounts/:sid'])
+  @ApiExcludeEndpoint()
   put(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
 
   @Delete(['Accounts.json', 'Accounts/:sid'])
+  @ApiExcludeEndpoint()
   delete(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
 
   @Patch(['Accounts.json', 'Accounts/:sid'])
+  @ApiExcludeEndpoint()
   patch(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }

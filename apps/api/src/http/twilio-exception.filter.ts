@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isAccountRuleError } from '@accountable/accounts';
+import { isAccountRuleError, isIdempotencyKeyReusedError } from '@accountable/accounts';
 import { isTwilioError, TwilioError, TwilioErrors, WWW_AUTHENTICATE } from '@accountable/twilio';
 
 /** PostgreSQL SQLSTATE classes and socket errors that mean "the database is not there". */
@@ -38,6 +38,7 @@ export class TwilioExceptionFilter implements ExceptionFilter {
       if (exception.code === 20006) return TwilioErrors.forbidden(exception.message);
       return new TwilioError(400, exception.code ?? 20002, exception.message);
     }
+    if (isIdempotencyKeyReusedError(exception)) return TwilioErrors.idempotencyKeyReused(exception.message);
     if (exception instanceof HttpException) return this.fromHttpException(exception, request);
     const fastifyCode = (exception as { code?: string; statusCode?: number })?.code;
     const statusCode = (exception as { statusCode?: number })?.statusCode;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
-import { DB, READ_DB } from '@accountable/platform';
+import { DB, ReadYourWrites } from '@accountable/platform';
 import { SecretBox } from '@accountable/secrets';
 import type { AccountStatus, AccountType } from '../domain';
 
@@ -41,13 +41,17 @@ type Row = Selectable<AccountReadModelTable>;
 export class AccountReader {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
-    @Inject(READ_DB) private readonly readDb: Kysely<Database>,
+    private readonly consistency: ReadYourWrites,
     private readonly box: SecretBox,
   ) {}
 
-  /** From the primary: used right after a write and for authentication. */
+  /**
+   * `primary`: right after a write, and for authentication. Otherwise the read model's replica
+   * when there is one, once it has caught up with every acknowledged write (read-your-writes).
+   */
   async findRow(sid: string, primary = false): Promise<Row | undefined> {
-    return (primary ? this.db : this.readDb).selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();
+    const db = primary ? this.db : await this.consistency.reader();
+    return db.selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();
   }
 
   async find(sid: string, primary = false): Promise<AccountRecord | null> {
@@ -55,8 +59,14 @@ export class AccountReader {
     return row ? this.toRecord(row) : null;
   }
 
+  /** Inside a command's transaction: what it has just written included. */
+  async findIn(trx: Kysely<Database>, sid: string): Promise<AccountRecord | null> {
+    const row = await trx.selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();
+    return row ? this.toRecord(row) : null;
+  }
+
   async list(request: ListRequest): Promise<AccountRecord[]> {
-    let query = this.readDb.selectFrom('account_read_model').selectAll();
+    let query = (await this.consistency.reader()).selectFrom('account_read_model').selectAll();
     query = request.caller.isMain
       ? query.where('owner_account_sid', '=', request.caller.sid)
       : query.where('sid', '=', request.caller.sid);

@@ -6,7 +6,9 @@ import { EventStore, WrongExpectedVersionError, type ExpectedVersion } from '@ac
 import { DB } from '@accountable/platform';
 import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
 import { AccountEventsCommitted } from './account-events-committed';
+import type { AccountRecord } from './account.reader';
 import { eventMetadata, type CommandContext } from './command-context';
+import { IdempotencyKeyTakenError, IdempotencyStore, type IdempotencyKey } from './idempotency.store';
 
 /** One event as the read model needs it; `recordedAt: null` is the append transaction's now(). */
 export interface CommittedAccountEvent {
@@ -47,6 +49,7 @@ export class AccountRepository {
     private readonly store: EventStore,
     @Inject(ACCOUNT_READ_MODEL_WRITER) private readonly readModel: AccountReadModelWriter,
     private readonly eventBus: EventBus,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
   async load(sid: string, executor: Kysely<Database> = this.db): Promise<AccountState> {
@@ -68,16 +71,53 @@ export class AccountRepository {
    */
   async exclusive(decide: (load: LockedLoad) => Promise<readonly StreamChange[]>, context: CommandContext): Promise<CommittedAccountEvent[]> {
     const committed = await this.retrying(() =>
-      this.db.transaction().execute(async (trx) => {
-        const load: LockedLoad = async (sid) => {
-          await sql`SELECT pg_advisory_xact_lock(hashtextextended(${accountStreamId(sid)}, 0))`.execute(trx);
-          return this.load(sid, trx);
-        };
-        return this.write(trx, await decide(load), context);
-      }),
+      this.db.transaction().execute(async (trx) => this.write(trx, await decide(this.lockedLoad(trx)), context)),
     );
     if (committed.length) this.eventBus.publish(new AccountEventsCommitted(committed, context));
     return committed;
+  }
+
+  /**
+   * `exclusive` for an API command that answers with an account: `answer` reads it in the same
+   * transaction, so it shows exactly what this command committed.
+   *
+   * With an Idempotency-Key, the requests sharing it take turns (its lock comes before any
+   * stream lock). If the key already holds an answer, that answer is returned and nothing is
+   * decided (a different request under it: IdempotencyKeyReusedError). Otherwise the answer is
+   * stored under the key in the transaction that appends the events, so the key is recorded if
+   * and only if they are, crash or not; a command that changes nothing still records its answer,
+   * so every retry gets that same answer. A command that fails (a broken rule, 4xx) rolls back and
+   * leaves the key unused: a corrected request may use it again.
+   */
+  async exclusiveWithAnswer(
+    decide: (load: LockedLoad) => Promise<readonly StreamChange[]>,
+    answer: (trx: Kysely<Database>) => Promise<AccountRecord>,
+    context: CommandContext,
+    idempotency?: IdempotencyKey,
+  ): Promise<AccountRecord> {
+    const outcome = await this.retrying(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (idempotency) {
+          await this.idempotency.lock(trx, idempotency);
+          const original = await this.idempotency.find(trx, idempotency);
+          if (original) return { committed: [], account: original };
+        }
+        const committed = await this.write(trx, await decide(this.lockedLoad(trx)), context);
+        const account = await answer(trx);
+        // Last: the append must be the transaction's first write (no transaction id before its stream lock).
+        if (idempotency) await this.idempotency.insert(trx, idempotency, account);
+        return { committed, account };
+      }),
+    );
+    if (outcome.committed.length) this.eventBus.publish(new AccountEventsCommitted(outcome.committed, context));
+    return outcome.account;
+  }
+
+  private lockedLoad(trx: Kysely<Database>): LockedLoad {
+    return async (sid) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${accountStreamId(sid)}, 0))`.execute(trx);
+      return this.load(sid, trx);
+    };
   }
 
   /**
@@ -137,15 +177,16 @@ export class AccountRepository {
 
   /**
    * Runs `attempt` again, against fresh state, when another writer got there first (a writer
-   * that did not lock, such as the owner cascade). Conflicts never reach the caller while
-   * attempts last.
+   * that did not lock, such as the owner cascade; or one that stored the same idempotency key).
+   * Conflicts never reach the caller while attempts last.
    */
   async retrying<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i++) {
       try {
         return await attempt();
       } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError) || i >= MAX_ATTEMPTS) throw error;
+        const conflict = error instanceof WrongExpectedVersionError || error instanceof IdempotencyKeyTakenError;
+        if (!conflict || i >= MAX_ATTEMPTS) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 2 * i));
       }
     }

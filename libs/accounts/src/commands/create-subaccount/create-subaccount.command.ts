@@ -1,6 +1,7 @@
 import { Command } from '@nestjs/cqrs';
 import type { AccountRecord } from '../../application/account.reader';
 import type { CommandContext } from '../../application/command-context';
+import type { IdempotencyKey } from '../../application/idempotency.store';
 
 export class CreateSubaccountCommand extends Command<AccountRecord> {
   constructor(
@@ -8,6 +9,8 @@ export class CreateSubaccountCommand extends Command<AccountRecord> {
     /** Absent: the dated default name. */
     readonly friendlyName: string | undefined,
     readonly context: CommandContext,
+    /** A retry under the same key gets the first answer back: the same new sid and token. */
+    readonly idempotency?: IdempotencyKey,
   ) {
     super();
   }

@@ -18,15 +18,19 @@ export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccount
     const sid = newAccountSid();
     const authToken = this.box.seal(newAuthToken(), sid);
     // The caller's lock serialises creates, so the limit is decided on its latest count.
-    await this.repository.exclusive(async (load) => {
-      const caller = await load(command.callerSid);
-      if (caller === null) throw new AccountRuleError('account_not_found', 'The calling account does not exist');
-      const events = createSubaccount({ sid, friendlyName: command.friendlyName, authToken, now: new Date() }, caller);
-      return [
-        { sid: caller.sid, expected: caller.version, events: events.owner },
-        { sid, expected: 'no_stream', events: events.subaccount },
-      ];
-    }, command.context);
-    return (await this.reader.find(sid, true))!;
+    return this.repository.exclusiveWithAnswer(
+      async (load) => {
+        const caller = await load(command.callerSid);
+        if (caller === null) throw new AccountRuleError('account_not_found', 'The calling account does not exist');
+        const events = createSubaccount({ sid, friendlyName: command.friendlyName, authToken, now: new Date() }, caller);
+        return [
+          { sid: caller.sid, expected: caller.version, events: events.owner },
+          { sid, expected: 'no_stream', events: events.subaccount },
+        ];
+      },
+      async (trx) => (await this.reader.findIn(trx, sid))!,
+      command.context,
+      command.idempotency,
+    );
   }
 }

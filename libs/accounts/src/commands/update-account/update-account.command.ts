@@ -1,6 +1,7 @@
 import { Command } from '@nestjs/cqrs';
 import type { AccountRecord } from '../../application/account.reader';
 import type { CommandContext } from '../../application/command-context';
+import type { IdempotencyKey } from '../../application/idempotency.store';
 
 /** One POST to an account: rename, change status, or both, atomically. */
 export class UpdateAccountCommand extends Command<AccountRecord> {
@@ -8,6 +9,8 @@ export class UpdateAccountCommand extends Command<AccountRecord> {
     readonly targetSid: string,
     readonly changes: { friendlyName?: string; status?: string },
     readonly context: CommandContext & { actorSid: string },
+    /** A retry under the same key gets the first answer back, even if the account changed since. */
+    readonly idempotency?: IdempotencyKey,
   ) {
     super();
   }

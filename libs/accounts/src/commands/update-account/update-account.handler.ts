@@ -11,19 +11,23 @@ export class UpdateAccountHandler implements ICommandHandler<UpdateAccountComman
     private readonly reader: AccountReader,
   ) {}
 
-  async execute({ targetSid, changes, context }: UpdateAccountCommand): Promise<AccountRecord> {
-    await this.repository.exclusive(async (load) => {
-      const target = await load(targetSid);
-      if (target === null) throw new AccountRuleError('account_not_found', 'The account does not exist');
-      // Only a status change needs the owner (its status and the subaccount count). Loaded, and
-      // so locked, after the subaccount: the lock order the repository relies on.
-      const owner = changes.status !== undefined && !target.isMain ? await load(target.ownerAccountSid) : null;
-      const events = decideUpdate({ ...changes, actorSid: context.actorSid }, target, owner);
-      return [
-        { sid: target.sid, expected: target.version, events: events.target },
-        ...(owner ? [{ sid: owner.sid, expected: owner.version, events: events.owner }] : []),
-      ];
-    }, context);
-    return (await this.reader.find(targetSid, true))!;
+  async execute({ targetSid, changes, context, idempotency }: UpdateAccountCommand): Promise<AccountRecord> {
+    return this.repository.exclusiveWithAnswer(
+      async (load) => {
+        const target = await load(targetSid);
+        if (target === null) throw new AccountRuleError('account_not_found', 'The account does not exist');
+        // Only a status change needs the owner (its status and the subaccount count). Loaded, and
+        // so locked, after the subaccount: the lock order the repository relies on.
+        const owner = changes.status !== undefined && !target.isMain ? await load(target.ownerAccountSid) : null;
+        const events = decideUpdate({ ...changes, actorSid: context.actorSid }, target, owner);
+        return [
+          { sid: target.sid, expected: target.version, events: events.target },
+          ...(owner ? [{ sid: owner.sid, expected: owner.version, events: events.owner }] : []),
+        ];
+      },
+      async (trx) => (await this.reader.findIn(trx, targetSid))!,
+      context,
+      idempotency,
+    );
   }
 }
