@@ -18,6 +18,12 @@ export interface ApiAppOptions {
   logger?: false;
   /** Where the JSON logs go; stdout by default. */
   logStream?: DestinationStream;
+  /**
+   * Serve Swagger UI and the OpenAPI document (default true). The in-process e2e tests turn it
+   * off: @fastify/static pulls in an ESM-only package that jest's CommonJS runtime cannot load.
+   * The document itself is tested against the built service in its own process.
+   */
+  openApi?: boolean;
 }
 
 /** Builds the application on an open runtime; used by main.ts and the e2e tests. */
@@ -28,6 +34,10 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     // Also put on the raw request, where the request logger (pino-http) picks it up.
     genReqId: (raw: unknown) => ((raw as { id?: string }).id = `RQ${randomBytes(16).toString('hex')}`),
     trustProxy: runtime.config.TRUST_PROXY,
+    // While closing, a request that still arrives on an open connection is served (with
+    // `Connection: close`), not refused with Fastify's own 503 body: a graceful shutdown drains,
+    // and every answer is Twilio's envelope.
+    return503OnClosing: false,
     // The router refuses some paths before any hook or Nest handler runs (a malformed
     // percent-escape, a segment over maxParamLength) and would answer with its own body: handed
     // to the one exception filter directly, with the request id the hook below would have set.
@@ -53,7 +63,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     { bufferLogs: options.logger !== false, logger: options.logger, abortOnError: false, bodyParser: false },
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
-  if ((options.role ?? 'all') !== 'projector') setUpOpenApi(app);
+  if ((options.role ?? 'all') !== 'projector' && options.openApi !== false) setUpOpenApi(app);
   await app.init();
   return app;
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '@accountable/config';
 import { CommandBus } from '@nestjs/cqrs';
 import { CreateMainAccountCommand } from '@accountable/accounts';
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
+    // Closing the listener resets every connection still waiting in the kernel's accept queue:
+    // requests their clients sent before the signal. Node accepts about one connection per
+    // event-loop turn, so under load that queue is long. Take in what is queued first.
+    await acceptQueuedConnections(app.getHttpServer(), Math.min(2_000, config.SHUTDOWN_TIMEOUT_MS / 4));
     await app.close();
     await runtime.close();
     log('stopped');
@@ -45,6 +50,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * Lets the event loop run until 10 ms pass with no new connection and no new request on
+ * `server` (or `limitMs` runs out), so that everything already queued is accepted and read, and
+ * is then drained by the close rather than reset by it.
+ */
+async function acceptQueuedConnections(server: Server, limitMs: number): Promise<void> {
+  let arrivals = 0;
+  const arrived = () => void arrivals++;
+  server.on('connection', arrived).on('request', arrived);
+  const deadline = Date.now() + limitMs;
+  try {
+    for (let seen = -1; arrivals !== seen && Date.now() < deadline; ) {
+      seen = arrivals;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    server.off('connection', arrived).off('request', arrived);
+  }
 }
 
 /** `--role api|projector` (npm run start:api / start:projector); both when absent (npm start). */

@@ -45,6 +45,11 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   // An idle client losing its connection (e.g. a database restart) must not crash the process;
   // the pool drops it and the next checkout reconnects.
   pool.on('error', () => undefined);
+  // Nor a checked-out one: pg-pool listens for errors on idle clients only, and a client that is
+  // checked out but between queries (a transaction awaiting something else) when the server ends
+  // its session (shutdown, 57P01) or its socket drops would raise an unhandled 'error' event,
+  // which ends the process. Its next query fails (a 503), and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
