@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig } from '@accountable/config';
+import { loadConfigOrExit } from '@accountable/config';
 import { CommandBus } from '@nestjs/cqrs';
 import { CreateMainAccountCommand } from '@accountable/accounts';
 import { openRuntime, type Runtime } from '@accountable/platform';
@@ -8,16 +8,7 @@ import type { ProcessRole } from './app.module';
 import { createApiApp } from './app.factory';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(1);
   const role = parseRole(process.argv.slice(2));
   const log = (message: string) => process.stdout.write(`[accountable] ${message}\n`);
   const runtime = await openRuntime(config, { log, applicationName: `accountable-${role}` });

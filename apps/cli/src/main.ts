@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { CommandFactory } from 'nest-commander';
-import { ConfigError, loadConfig } from '@accountable/config';
+import { loadConfigOrExit } from '@accountable/config';
 import { openRuntime } from '@accountable/platform';
 import { CliModule } from './cli.module';
 
@@ -12,16 +12,7 @@ import { CliModule } from './cli.module';
 class CommanderExit extends Error {}
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(2);
   const runtime = await openRuntime(config, {
     applicationName: 'accountable-cli',
     migrate: !process.argv.includes('migrate'),

@@ -1,1 +1,1 @@
-export { AppConfig, ConfigError, loadConfig } from './app-config';
+export { AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './app-config';
