@@ -28,6 +28,8 @@ type FollowUp = (sub: AccountState) => AccountEvent[];
 @Injectable()
 export class OwnerCascadeProjection implements Projection {
   readonly name = 'owner-cascade';
+  /** Its effects are appends, each in its own transaction (see Projection.ownTransactions). */
+  readonly ownTransactions = true;
 
   constructor(private readonly repository: AccountRepository) {}
 

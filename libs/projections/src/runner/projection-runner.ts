@@ -116,6 +116,11 @@ export class ProjectionRunner {
     if (events.length === 0) return 0;
     const last = events[events.length - 1];
     const to: FeedPosition = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    if (projection.ownTransactions) {
+      await projection.apply(this.db, events);
+      if (!(await this.checkpoints.advance(this.db, projection.name, from, to))) throw new CheckpointConflictError(projection.name);
+      return events.length;
+    }
     await this.db.transaction().execute(async (trx) => {
       if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw new CheckpointConflictError(projection.name);
       await projection.apply(trx, events);
