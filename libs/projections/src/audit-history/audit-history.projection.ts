@@ -1,4 +1,4 @@
-import { sql, type InsertObject, type Transaction } from 'kysely';
+import { sql, type InsertObject, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '@accountable/database';
 import type { RecordedEvent } from '@accountable/event-store';
 import type { Projection } from '../runner/projection';
@@ -22,7 +22,7 @@ export class AuditHistoryProjection implements Projection {
   /** For the blue-green rebuild (ProjectionAdmin): every statement names only these, unqualified. */
   readonly tables = ['audit_history'];
 
-  async apply(trx: Transaction<Database>, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(trx: Kysely<Database>, events: readonly RecordedEvent[]): Promise<void> {
     const entries = events.map(auditEntryOf).filter((entry): entry is AuditEntry => entry !== null);
     if (entries.length === 0) return;
 
