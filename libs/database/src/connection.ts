@@ -13,6 +13,7 @@ export interface PoolOptions {
    */
   idleInTransactionTimeoutMs?: number;
   applicationName?: string;
+  connectionTimeoutMs?: number;
 }
 
 const INT8_OID = 20;
@@ -41,6 +42,9 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
     application_name: options.applicationName ?? 'accountable',
     options: settings.join(' '),
     types,
+    // A server that accepts no connection (down, or unreachable) fails the checkout after 5 s —
+    // a 503 — instead of leaving the request waiting for the pool forever.
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   });
   // An idle client losing its connection (e.g. a database restart) must not crash the process;
   // the pool drops it and the next checkout reconnects.
