@@ -17,6 +17,8 @@ export class AuditOwnerUnknownError extends Error {
  * Per batch: at most one lookup and one insert. ON CONFLICT DO NOTHING on the sid keeps a
  * redelivered event from writing twice, on top of the runner's checkpoint.
  */
+const INSERT_CHUNK = 1000;
+
 export class AuditHistoryProjection implements Projection {
   readonly name = 'audit';
   /** For the blue-green rebuild (ProjectionAdmin): every statement names only these, unqualified. */
@@ -65,7 +67,11 @@ export class AuditHistoryProjection implements Projection {
         event_date: sql<Date>`date_trunc('milliseconds', ${entry.eventDate}::timestamptz)`,
       };
     });
-    await trx.insertInto('audit_history').values(rows).onConflict((oc) => oc.column('sid').doNothing()).execute();
+    // PostgreSQL takes at most 65,535 parameters per statement (18 a row here): a few statements
+    // for a large batch (a rebuild reads thousands of events at a time).
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await trx.insertInto('audit_history').values(rows.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.column('sid').doNothing()).execute();
+    }
   }
 
   async reset(trx: Transaction<Database>): Promise<void> {

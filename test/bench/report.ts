@@ -1,0 +1,87 @@
+export interface Metrics {
+  append_per_s: number;
+  emmett_append_per_s: number;
+  raw_insert_per_s: number;
+  http_create_per_s: number;
+  http_create_p99_ms: number;
+  baseline_http_insert_per_s: number;
+  http_get_per_s: number;
+  http_get_p99_ms: number;
+  baseline_http_get_per_s: number;
+  projection_lag_p99_ms: number;
+  rebuild_events_per_s: number;
+  rebuild_peak_rss_mb: number;
+}
+
+export interface Target {
+  name: string;
+  /** What is compared: a ratio of two metrics, or one metric. */
+  measured: number;
+  unit: 'x' | 'ms' | 'events/s' | 'MB';
+  bound: number;
+  /** `min`: measured must be ≥ bound; `max`: ≤ bound. */
+  kind: 'min' | 'max';
+  pass: boolean;
+}
+
+const target = (name: string, measured: number, unit: Target['unit'], kind: Target['kind'], bound: number): Target => ({
+  name,
+  measured,
+  unit,
+  bound,
+  kind,
+  pass: Number.isFinite(measured) && (kind === 'min' ? measured >= bound : measured <= bound),
+});
+
+export function targets(m: Metrics): Target[] {
+  return [
+    target('append vs raw INSERT', m.append_per_s / m.raw_insert_per_s, 'x', 'min', 0.8),
+    target('append vs Emmett', m.append_per_s / m.emmett_append_per_s, 'x', 'min', 2.5),
+    target('HTTP create vs bare INSERT endpoint', m.http_create_per_s / m.baseline_http_insert_per_s, 'x', 'min', 0.5),
+    target('HTTP create p99', m.http_create_p99_ms, 'ms', 'max', 25),
+    target('HTTP get vs bare SELECT endpoint', m.http_get_per_s / m.baseline_http_get_per_s, 'x', 'min', 0.8),
+    target('HTTP get p99', m.http_get_p99_ms, 'ms', 'max', 10),
+    target('projection lag p99', m.projection_lag_p99_ms, 'ms', 'max', 100),
+    target('rebuild throughput', m.rebuild_events_per_s, 'events/s', 'min', 50_000),
+    target('rebuild peak RSS', m.rebuild_peak_rss_mb, 'MB', 'max', 256),
+  ];
+}
+
+const LABELS: Record<keyof Metrics, string> = {
+  append_per_s: 'EventStore.append, 16 writers, new streams (/s)',
+  emmett_append_per_s: 'Emmett appendToStream, same load (/s)',
+  raw_insert_per_s: 'plain pg INSERT into a table like events (/s)',
+  http_create_per_s: 'POST /Accounts.json, c=32 (/s)',
+  http_create_p99_ms: 'POST /Accounts.json p99 (ms)',
+  baseline_http_insert_per_s: 'bare Fastify + pg INSERT, c=32 (/s)',
+  http_get_per_s: 'GET /Accounts/{Sid}.json, c=32 (/s)',
+  http_get_p99_ms: 'GET /Accounts/{Sid}.json p99 (ms)',
+  baseline_http_get_per_s: 'bare Fastify + pg SELECT by key, c=32 (/s)',
+  projection_lag_p99_ms: 'commit → visible in audit_history p99 (ms)',
+  rebuild_events_per_s: 'projection rebuild, slower of accounts/audit (events/s)',
+  rebuild_peak_rss_mb: 'projection rebuild peak RSS, larger of the two (MB)',
+};
+
+export function fmt(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function formatMetrics(m: Metrics): string {
+  const lines = ['| metric | value | what |', '|---|---:|---|'];
+  for (const key of Object.keys(LABELS) as (keyof Metrics)[]) {
+    const value = m[key];
+    lines.push(`| \`${key}\` | ${fmt(value, key.endsWith('_ms') || key.endsWith('_mb') ? 1 : 0)} | ${LABELS[key]} |`);
+  }
+  return lines.join('\n');
+}
+
+export function formatTargets(list: readonly Target[]): string {
+  const lines = ['| target | measured | required | |', '|---|---:|---:|---|'];
+  for (const t of list) {
+    const measured = t.unit === 'x' ? `${fmt(t.measured, 2)}×` : `${fmt(t.measured, t.unit === 'events/s' ? 0 : 1)} ${t.unit}`;
+    const bound = `${t.kind === 'min' ? '≥' : '≤'} ${t.unit === 'x' ? `${t.bound}×` : `${fmt(t.bound)} ${t.unit}`}`;
+    lines.push(`| ${t.name} | ${measured} | ${bound} | ${t.pass ? 'PASS' : 'MISS'} |`);
+  }
+  return lines.join('\n');
+}
