@@ -3,6 +3,7 @@ import * as m0001 from './0001_event_store';
 import * as m0002 from './0002_account_read_model';
 import * as m0003 from './0003_audit_history';
 import * as m0004 from './0004_idempotency';
+import * as m0005 from './0005_events_privileges';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_account_read_model': m0002,
   '0003_audit_history': m0003,
   '0004_idempotency': m0004,
+  '0005_events_privileges': m0005,
 };

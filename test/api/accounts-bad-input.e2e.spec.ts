@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { AccountRecord } from '@accountable/accounts';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { accountPath, clientFor, eventCount, LIST_PATH, raw, type RawRequest } from './accounts-api.helpers';
@@ -51,6 +52,37 @@ describe('Accounts API: bad input changes nothing and is never a 5xx', () => {
   it('JSON that is not an object: array, string, number, boolean, null', async () => {
     for (const body of ['[{"FriendlyName":"x"}]', '[]', '"FriendlyName=x"', '42', 'true', 'null']) {
       await refusedOnWrites({ body, contentType: JSON_TYPE }, 400, 20002);
+    }
+  });
+
+  it('JSON null for FriendlyName is not a name: 400, not a 500', async () => {
+    await refusedOnWrites({ body: '{"FriendlyName":null}', contentType: JSON_TYPE }, 400, 20002);
+    await refused(accountPath(sub.sid), { body: '{"FriendlyName":null,"Status":"active"}', contentType: JSON_TYPE }, 400, 20002);
+    await refused(accountPath(sub.sid), { body: '{"Status":null}', contentType: JSON_TYPE }, 400, 21475);
+  });
+
+  it('a request the HTTP parser refuses, and an unknown path under /health: still the envelope', async () => {
+    // A raw byte above 0x7F in the request line never reaches a route (fetch would escape it).
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1', () =>
+        socket.end(Buffer.concat([Buffer.from('GET /2010-04-01/Accounts.json?FriendlyName='), Buffer.from([0xe9]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])),
+      );
+      let text = '';
+      socket.on('data', (d) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      code: 20002,
+      message: expect.any(String),
+      more_info: 'https://www.twilio.com/docs/errors/20002',
+      status: 400,
+    });
+    for (const [method, path] of [['GET', '/health/'], ['GET', '/health/nothing'], ['PUT', '/health/ready']]) {
+      const res = await raw(t, path, { method });
+      expect([method, path, res.status, res.json?.code]).toEqual([method, path, 404, 20404]);
+      expect(Object.keys(res.json).sort()).toEqual(ERROR_KEYS);
     }
   });
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Runtime } from '@accountable/platform';
+import { TwilioError } from '@accountable/twilio';
 import { AppModule, type ProcessRole } from './app.module';
 import { registerBodyParsers } from './http/body-parsers';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
@@ -45,6 +48,10 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
       void reply.header('Twilio-Request-Id', request.id);
       new TwilioExceptionFilter().catch(error, new ExecutionContextHost([request, reply]));
     },
+    // Node's HTTP parser refuses some requests before there is a request at all (a raw byte
+    // above 0x7F in the URL, a malformed header line): answered in Twilio's envelope too, not
+    // Fastify's own body.
+    clientErrorHandler: answerClientError,
   });
   // Set first thing, so every response carries it, errors and 404s included.
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
@@ -66,4 +73,20 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
   if ((options.role ?? 'all') !== 'projector' && options.openApi !== false) setUpOpenApi(app);
   await app.init();
   return app;
+}
+
+/** What Fastify's default client-error handler does, with Twilio's envelope as the body. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify(new TwilioError(status, 20002, status === 400 ? 'Malformed HTTP request' : STATUS_CODES[status]!).toBody());
+  // The answer to a HEAD has no body, even to one the parser refused (a client would read it as garbage).
+  const head = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${head ? '' : body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -88,6 +88,12 @@ describe('parseEventQuery', () => {
     expect(parseEventQuery({})).toEqual({ filters: {} });
   });
 
+  it.each(['ActorSid', 'EventType', 'ResourceSid', 'SourceIpAddress'])('%s with NUL or an unpaired surrogate, which the database cannot compare → 20002', (name) => {
+    expect(codeOf(() => parseEventQuery({ [name]: '\u0000' }))).toBe(20002);
+    expect(codeOf(() => parseEventQuery({ [name]: 'AC\ud800' }))).toBe(20002);
+    expect(parseEventQuery({ [name]: 'café 😀' })).toMatchObject({ filters: { [name]: 'café 😀' } });
+  });
+
   it('more than one non-date filter → 20002', () => {
     expect(codeOf(() => parseEventQuery({ ActorSid: 'AC1', ResourceSid: 'AC2' }))).toBe(20002);
   });

@@ -114,6 +114,8 @@ export interface EventQuery {
 }
 
 const SINGLE_FILTERS = ['ActorSid', 'EventType', 'ResourceSid', 'SourceIpAddress'] as const;
+/** No U+0000 and no unpaired surrogate (as the Accounts DTOs require of FriendlyName). */
+const STORABLE_TEXT = /^[^\u0000\p{Cs}]*$/u;
 
 /**
  * The `/v1/Events` query. At most one of the non-date filters (COMPAT.md) → else 20002; a
@@ -126,6 +128,10 @@ export function parseEventQuery(query: Record<string, unknown>): EventQuery {
     if (value !== undefined && value !== '') filters[name] = value;
   }
   const given = SINGLE_FILTERS.filter((name) => filters[name] !== undefined);
+  for (const name of given) {
+    // Compared with stored text, which cannot hold these: PostgreSQL would refuse the query (a 500).
+    if (!STORABLE_TEXT.test(filters[name]!)) throw TwilioErrors.invalidParameter(`${name} must not contain NUL or unpaired surrogate characters`);
+  }
   if (given.length > 1) {
     throw TwilioErrors.invalidParameter(`Only one of ${SINGLE_FILTERS.join(', ')} may be given; got ${given.join(', ')}`);
   }

@@ -1,14 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
 
 /** No U+0000 and no unpaired surrogate: PostgreSQL `text` and `jsonb` cannot hold them (a 500 otherwise). */
 const STORABLE_TEXT = /^[^\u0000\p{Cs}]*$/u;
 const StorableText = () => Matches(STORABLE_TEXT, { each: true, message: 'FriendlyName must not contain NUL or unpaired surrogate characters' });
+/**
+ * Optional, but only by absence: IsOptional would also wave through a JSON `null`, which is not a
+ * name and would reach the domain as one (a 500).
+ */
+const OmittedOnly = () => ValidateIf((_object, value) => value !== undefined);
 
 export class CreateAccountDto {
   /** 1–64 characters; absent: `SubAccount Created at YYYY-MM-DD hh:mm am`. */
   @ApiPropertyOptional({ description: '1–64 characters; default `SubAccount Created at YYYY-MM-DD hh:mm am` (UTC)', maxLength: 64 })
-  @IsOptional()
+  @OmittedOnly()
   @IsString({ message: 'FriendlyName must be a single string' })
   @StorableText()
   FriendlyName?: string;
@@ -16,7 +21,7 @@ export class CreateAccountDto {
 
 export class UpdateAccountDto {
   @ApiPropertyOptional({ description: '1–64 characters', maxLength: 64 })
-  @IsOptional()
+  @OmittedOnly()
   @IsString({ message: 'FriendlyName must be a single string' })
   @StorableText()
   FriendlyName?: string;

@@ -20,8 +20,9 @@ export class TwilioExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    // Health checks keep terminus' own body (probes read it).
-    if (exception instanceof HttpException && request.url.startsWith('/health')) {
+    // A failed health check keeps terminus' own body (probes read it); anything else on /health
+    // (an unknown path or method) is an error like any other.
+    if (exception instanceof HttpException && exception.getStatus() === 503 && request.url.startsWith('/health')) {
       void reply.status(exception.getStatus()).send(exception.getResponse());
       return;
     }

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, startService, type CliResult, type ServiceProcess } from '../support/processes';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { basic, describeOutcome, send, type Credentials, type SendOptions } from './support/http';
+import { recordResult } from './support/results';
+
+/**
+ * A full run with every log at debug level: the service process (LOG_LEVEL=debug, stdout and
+ * stderr), every CLI command an operator would use, the database's tables, and the embedded
+ * PostgreSQL server's own log when there is one. Searched for every auth token issued in the run
+ * (and for the wrong ones tried, and for each `sid:token` as a Basic header carries it): none may
+ * appear. The one documented exception is the CLI's `create-main`, whose answer on stdout *is* the
+ * token, shown once to the operator; its stdout is kept apart and only used to prove the search
+ * finds what it looks for. DATABASE_URL is set, so the service's first-run sign-up (which prints
+ * a token on an empty embedded database) does not happen.
+ */
+describe('secrets: no auth token in logs, audit or the event log', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let service: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-secrets-'));
+  });
+  afterAll(async () => {
+    if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+    await database?.destroy();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a full debug-level run: every token issued or tried is absent from logs, audit rows and stored events', async () => {
+    const figures = { 'tokens issued': 0, 'wrong tokens tried': 0, requests: 0, 'CLI commands': 0, 'log lines searched': 0, 'table rows searched': 0 };
+    let held = '';
+    try {
+      const env = { DATABASE_URL: database.url, ENCRYPTION_KEY: randomBytes(32).toString('hex'), DATA_DIR: dataDir, READ_DATABASE_URL: undefined };
+      const cliOutputs: { args: string[]; result: CliResult }[] = [];
+      /** The documented answer of create-main (the token, shown once): searched only as a control. */
+      const documentedOutput: string[] = [];
+      const cli = async (args: string[]) => {
+        const result = await runCli(args, { ...env, LOG_LEVEL: 'debug' });
+        figures['CLI commands']++;
+        if (args[0] === 'create-main') {
+          documentedOutput.push(result.stdout);
+          cliOutputs.push({ args, result: { ...result, stdout: '' } });
+        } else {
+          cliOutputs.push({ args, result });
+        }
+        expect({ args, code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ args, code: 0, stderr: '' });
+        return result;
+      };
+
+      const issued: Credentials[] = [];
+      const tried: string[] = [];
+      const full = JSON.parse((await cli(['create-main', '--friendly-name', 'Secrets Full', '--type', 'Full', '--json'])).stdout);
+      const trial = JSON.parse((await cli(['create-main', '--friendly-name', 'Secrets Trial', '--type', 'Trial', '--json'])).stdout);
+      const main: Credentials = { sid: full.sid, authToken: full.auth_token };
+      const trialMain: Credentials = { sid: trial.sid, authToken: trial.auth_token };
+      issued.push(main, trialMain);
+
+      service = startService({ ...env, LOG_LEVEL: 'debug', PROJECTION_POLL_MS: '100' });
+      const [, baseUrl] = await service.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      const call = async (p: string, options: SendOptions = {}) => {
+        const o = await send(baseUrl, p, options);
+        figures.requests++;
+        return o;
+      };
+      const expectStatus = async (p: string, options: SendOptions, status: number) => {
+        const o = await call(p, options);
+        const what = `${options.method ?? (options.body ? 'POST' : 'GET')} ${p}`;
+        expect(`${what}: ${describeOutcome(o).slice(0, 3)}`).toBe(`${what}: ${status}`);
+        return o as Extract<typeof o, { kind: 'response' }>;
+      };
+
+      // Subaccounts, with and without Idempotency-Key, retried (the stored answer holds the token).
+      const subs: Credentials[] = [];
+      for (let i = 0; i < 6; i++) {
+        const key = i % 2 === 0 ? `secrets-${i}` : undefined;
+        const headers: Record<string, string> = key ? { 'Idempotency-Key': key } : {};
+        const o = await expectStatus('/2010-04-01/Accounts.json', { as: main, body: { FriendlyName: `secret sub ${i}` }, headers }, 201);
+        if (key) expect((await expectStatus('/2010-04-01/Accounts.json', { as: main, body: { FriendlyName: `secret sub ${i}` }, headers }, 201)).text).toBe(o.text);
+        subs.push({ sid: o.json.sid, authToken: o.json.auth_token });
+      }
+      const trialCreated = await expectStatus('/2010-04-01/Accounts.json', { as: trialMain, body: { FriendlyName: 'trial sub' } }, 201);
+      subs.push({ sid: trialCreated.json.sid, authToken: trialCreated.json.auth_token });
+      issued.push(...subs);
+
+      // Every read, every kind of write, every kind of refusal.
+      for (const sub of subs.slice(0, 3)) {
+        await expectStatus(`/2010-04-01/Accounts/${sub.sid}.json`, { as: sub }, 200);
+        await expectStatus(`/2010-04-01/Accounts/${sub.sid}.json`, { as: sub, body: { FriendlyName: `renamed ${sub.sid.slice(-4)}` }, headers: { 'Idempotency-Key': `rename-${sub.sid}` } }, 200);
+        await expectStatus(`/2010-04-01/Accounts/${sub.sid}.json`, { as: main, body: { Status: 'suspended' } }, 200);
+        await expectStatus(`/2010-04-01/Accounts/${sub.sid}.json`, { as: sub }, 401); // its credentials are not active now
+        await expectStatus(`/2010-04-01/Accounts/${sub.sid}.json`, { as: main, body: { Status: 'active' } }, 200);
+      }
+      await expectStatus(`/2010-04-01/Accounts/${subs[3].sid}.json`, { as: main, body: { Status: 'closed' } }, 200);
+      await expectStatus(`/2010-04-01/Accounts/${subs[3].sid}.json`, { as: subs[3] }, 401);
+      await expectStatus('/2010-04-01/Accounts.json?PageSize=2', { as: main }, 200);
+      await expectStatus(`/2010-04-01/Accounts.json?FriendlyName=${encodeURIComponent('secret sub 1')}`, { as: main }, 200);
+      await expectStatus('/v1/Events?PageSize=5', { as: main }, 200);
+      await expectStatus(`/v1/Events?ResourceSid=${subs[0].sid}`, { as: subs[0] }, 200);
+      for (let i = 0; i < 4; i++) {
+        const wrong = randomBytes(16).toString('hex');
+        tried.push(wrong);
+        await expectStatus('/2010-04-01/Accounts.json', { as: { sid: main.sid, authToken: wrong } }, 401);
+      }
+      await expectStatus('/2010-04-01/Accounts.json', { as: { sid: main.sid, authToken: subs[0].authToken } }, 401);
+      await expectStatus('/2010-04-01/Accounts.json', { headers: { authorization: `Bearer ${main.authToken}` } }, 401);
+      // A token put where it does not belong: in a query string, in an unknown parameter, in a bad one.
+      await expectStatus(`/2010-04-01/Accounts.json?AuthToken=${main.authToken}&PageSize=abc`, { as: main }, 400);
+      await expectStatus(`/2010-04-01/Accounts/${subs[0].sid}.json`, { as: main, body: { FriendlyName: 'x'.repeat(65), AuthToken: main.authToken } }, 400);
+      await expectStatus('/2010-04-01/Accounts.json', { as: main, body: `{"FriendlyName": "${main.authToken}`, contentType: 'application/json' }, 400);
+      await expectStatus(`/2010-04-01/Accounts/${subs[0].sid}.json`, { as: main, method: 'DELETE' }, 405);
+      await expectStatus('/2010-04-01/Accounts/ACnope.json', { as: main }, 404);
+      await expectStatus('/metrics', {}, 200);
+      await expectStatus('/health/ready', {}, 200);
+
+      // The operator's commands, cascades included.
+      await cli(['suspend', main.sid, '--json']);
+      await cli(['reactivate', main.sid, '--json']);
+      await cli(['upgrade', trialMain.sid, '--json']);
+      await cli(['replay', subs[0].sid, '--json']);
+      await cli(['replay', main.sid]);
+      await cli(['state', subs[0].sid, '--version', '2', '--json']);
+      await cli(['audit', '--json']);
+      await cli(['audit', '--resource', subs[0].sid]);
+      await cli(['projections', 'status', '--json']);
+      await cli(['projections', 'rebuild', 'accounts', '--json']);
+      await cli(['projections', 'rebuild', 'audit', '--json']);
+      await cli(['verify', '--json']);
+      await cli(['migrate', '--json']);
+      // The issued tokens are real (so the search looks for the right strings).
+      for (const c of issued.filter((c) => c.sid !== subs[3].sid)) await expectStatus(`/2010-04-01/Accounts/${c.sid}.json`, { as: c }, 200);
+
+      expect(await service.stop('SIGTERM')).toBe(0);
+      const serviceLog = service.output();
+      service = undefined;
+
+      figures['tokens issued'] = issued.length;
+      figures['wrong tokens tried'] = tried.length;
+      const needles = [
+        ...issued.flatMap((c) => [c.authToken, c.authToken.toUpperCase(), basic(c).slice('Basic '.length)]),
+        ...tried.flatMap((token) => [token, basic({ sid: main.sid, authToken: token }).slice('Basic '.length)]),
+      ];
+
+      // The haystacks.
+      const haystacks: { name: string; text: string }[] = [{ name: 'service output (LOG_LEVEL=debug)', text: serviceLog }];
+      for (const { args, result } of cliOutputs) haystacks.push({ name: `cli ${args.join(' ')}`, text: `${result.stdout}\n${result.stderr}` });
+      for (const table of ['events', 'audit_history', 'idempotency_keys', 'account_read_model', 'streams', 'projection_checkpoints']) {
+        const { rows } = await database.pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t`);
+        figures['table rows searched'] += rows.length;
+        haystacks.push({ name: `table ${table}`, text: rows.map((r) => r.row).join('\n') });
+      }
+      if (process.env.ACCOUNTABLE_TEST_EMBEDDED_DIR) {
+        const serverLog = await readFile(path.join(process.env.ACCOUNTABLE_TEST_EMBEDDED_DIR, 'postgres.log'), 'utf8').catch(() => '');
+        haystacks.push({ name: 'embedded PostgreSQL server log', text: serverLog });
+      }
+      figures['log lines searched'] = haystacks.filter((h) => !h.name.startsWith('table')).reduce((n, h) => n + h.text.split('\n').length, 0);
+
+      // The service really logged at debug level: one line per request at least.
+      expect(serviceLog.split('\n').filter((l) => l.includes('"request_id"')).length).toBeGreaterThanOrEqual(figures.requests);
+      // Control: the search finds the token where it is documented to be.
+      expect(documentedOutput.join('\n')).toContain(main.authToken);
+
+      const found = haystacks.flatMap((h) => needles.filter((n) => h.text.includes(n)).map((n) => `${h.name}: ${n}`));
+      expect(found).toEqual([]);
+
+      // The event log holds the tokens sealed: a value that is not the token, and opens only with the key.
+      const { rows: created } = await database.pool.query<{ token: string; sid: string }>(
+        `SELECT data->>'authToken' AS token, data->>'sid' AS sid FROM events WHERE type IN ('MainAccountCreated', 'SubaccountCreated')`,
+      );
+      expect(created).toHaveLength(issued.length);
+      for (const row of created) {
+        const plain = issued.find((c) => c.sid === row.sid)!.authToken;
+        expect(row.token).not.toContain(plain);
+        expect(row.token).not.toMatch(/^[0-9a-f]{32}$/);
+      }
+      held = 'no token (plain, upper-case or as a Basic header) in any log, CLI output, table or server log';
+    } finally {
+      recordResult({ item: 7, title: 'Secrets (debug logs, audit, events)', figures, held });
+    }
+  }, 180_000);
+});
