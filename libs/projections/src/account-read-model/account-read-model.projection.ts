@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
-import { ACCOUNT_STREAM_PREFIX, AccountEventType, isAccountEvent } from '@accountable/accounts';
+import { ACCOUNT_STREAM_PREFIX, AccountEventType, isAccountEvent, type MainAccountCreated, type SubaccountCreated } from '@accountable/accounts';
 import type { Projection } from '../runner/projection';
 
 /** The minimum the read model needs of an event; `recordedAt` null means "this transaction's now()". */
@@ -29,23 +29,9 @@ export async function applyAccountEvent(executor: Kysely<Database>, event: Accou
   const at = sql<Date>`date_trunc('milliseconds', coalesce(${event.recordedAt}::timestamptz, now()))`;
 
   if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
-    const d = event.data;
     await executor
       .insertInto('account_read_model')
-      .values({
-        sid,
-        owner_account_sid: event.type === AccountEventType.SubaccountCreated ? (d as { ownerAccountSid: string }).ownerAccountSid : sid,
-        is_main: event.type === AccountEventType.MainAccountCreated,
-        friendly_name: d.friendlyName,
-        type: d.type,
-        status: 'active',
-        auth_token: d.authToken,
-        suspended_by_owner: false,
-        open_subaccounts: 0,
-        date_created: at,
-        date_updated: at,
-        version: v,
-      })
+      .values(createdRow(sid, event, at, v))
       .onConflict((oc) => oc.column('sid').doNothing())
       .execute();
     return;
@@ -101,21 +87,7 @@ function evolveRow(row: Row | null, sid: string, event: AccountReadModelInput): 
   if (!isAccountEvent(event) || at === null) return undefined;
   if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
     if (row) return row;
-    const d = event.data;
-    return {
-      sid,
-      owner_account_sid: event.type === AccountEventType.SubaccountCreated ? (d as { ownerAccountSid: string }).ownerAccountSid : sid,
-      is_main: event.type === AccountEventType.MainAccountCreated,
-      friendly_name: d.friendlyName,
-      type: d.type,
-      status: 'active',
-      auth_token: d.authToken,
-      suspended_by_owner: false,
-      open_subaccounts: 0,
-      date_created: at,
-      date_updated: at,
-      version: v,
-    };
+    return createdRow(sid, event, at, v);
   }
   if (row && row.version >= v) return row;
   if (!row || row.version !== v - 1) return undefined;
@@ -221,4 +193,23 @@ export class AccountReadModelProjection implements Projection {
   async reset(trx: Transaction<Database>): Promise<void> {
     await trx.deleteFrom('account_read_model').execute();
   }
+}
+
+/** The row an account's creation event makes; `at` is a Date or, written inline, SQL for "now". */
+function createdRow<At>(sid: string, event: MainAccountCreated | SubaccountCreated, at: At, v: number) {
+  const d = event.data;
+  return {
+    sid,
+    owner_account_sid: event.type === AccountEventType.SubaccountCreated ? event.data.ownerAccountSid : sid,
+    is_main: event.type === AccountEventType.MainAccountCreated,
+    friendly_name: d.friendlyName,
+    type: d.type,
+    status: 'active',
+    auth_token: d.authToken,
+    suspended_by_owner: false,
+    open_subaccounts: 0,
+    date_created: at,
+    date_updated: at,
+    version: v,
+  };
 }
