@@ -138,6 +138,88 @@ describe('ProjectionRunner', () => {
     });
   });
 
+  describe('wake-ups (no NOTIFY inside append_to_stream, migration 0006)', () => {
+    // A poll interval far beyond the test's timeout: only a wake-up can make these pass.
+    const asleep = { pollIntervalMs: 600_000, leaderRetryMs: 50 };
+
+    it('a commit signalled in this process wakes its runner directly', async () => {
+      const name = 'wake-local';
+      const runner = new ProjectionRunner(t.db, store, [projection(name, { runner: 'a' })], { connectionString: t.url, ...asleep });
+      try {
+        runner.start();
+        await eventually(() => runner.leaderOf, (l) => l.includes(name));
+        await eventually(() => checkpoint(name), (c) => c !== undefined); // its first (empty-handed) pass is over
+        const { events } = await appendSome('wake-local-stream', 2);
+        const rows = await eventually(() => log(name, 'wake-local-stream'), (r) => r.length >= 2, 10_000);
+        expect(rows.map((r) => r.event_id)).toEqual(events.map((e) => e.eventId));
+      } finally {
+        await runner.stop();
+      }
+    });
+
+    it("another process's commit reaches the runner by its coalesced NOTIFY", async () => {
+      const name = 'wake-remote';
+      const writer = new EventStore(t.db); // another process: its own signal and origin
+      const runner = new ProjectionRunner(t.db, store, [projection(name, { runner: 'a' })], { connectionString: t.url, ...asleep });
+      try {
+        runner.start();
+        await eventually(() => runner.leaderOf, (l) => l.includes(name));
+        await eventually(() => checkpoint(name), (c) => c !== undefined);
+        const results = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => writer.append(`wake-remote-stream-${i}`, [{ type: 'Thing', data: { i } }], 'no_stream')),
+        );
+        await writer.signal.drain();
+        const rows = await eventually(
+          () => sql<{ n: number }>`SELECT count(*)::int AS n FROM runner_log WHERE projection = ${name} AND stream_id LIKE 'wake-remote-stream-%'`.execute(t.db),
+          (r) => r.rows[0].n >= 5,
+          10_000,
+        );
+        expect(rows.rows[0].n).toBe(results.length);
+      } finally {
+        await runner.stop();
+      }
+    });
+
+    it('events held behind an open transaction are picked up when it ends, though its end wakes nobody', async () => {
+      const name = 'wake-fence';
+      const runner = new ProjectionRunner(t.db, store, [projection(name, { runner: 'a' })], { connectionString: t.url, ...asleep });
+      const blocker = await t.client();
+      try {
+        runner.start();
+        await eventually(() => checkpoint(name), (c) => c !== undefined);
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT pg_current_xact_id()'); // an xid older than the append's: the fence
+        const { events } = await appendSome('wake-fence-stream', 1); // its wake-up finds nothing deliverable
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await log(name, 'wake-fence-stream')).toEqual([]);
+        await blocker.query('COMMIT');
+        const rows = await eventually(() => log(name, 'wake-fence-stream'), (r) => r.length >= 1, 10_000);
+        expect(rows.map((r) => r.event_id)).toEqual(events.map((e) => e.eventId));
+      } finally {
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        await runner.stop();
+      }
+    });
+
+    it('a checkpoint moved by someone else (a rebuild) is read afresh, nothing applied twice', async () => {
+      const name = 'wake-moved';
+      const runner = new ProjectionRunner(t.db, store, [projection(name, { runner: 'a' })], { connectionString: t.url, ...asleep });
+      try {
+        runner.start();
+        const first = await appendSome('wake-moved-stream', 2);
+        await eventually(() => log(name, 'wake-moved-stream'), (r) => r.length >= 2, 10_000);
+        // Another runner (a rebuild's switch) empties the projection and moves the checkpoint back.
+        const other = new ProjectionRunner(t.db, store, [projection(name, { runner: 'b' })], { connectionString: t.url });
+        await other.reset(other.projections[0]);
+        const second = await appendSome('wake-moved-stream', 1);
+        const rows = await eventually(() => log(name, 'wake-moved-stream'), (r) => r.length >= 3, 10_000);
+        expect(rows.map((r) => r.event_id)).toEqual([...first.events, ...second.events].map((e) => e.eventId));
+      } finally {
+        await runner.stop();
+      }
+    });
+  });
+
   describe('leadership', () => {
     it('two started runners: one leads and applies; when it stops the other takes over', async () => {
       const name = 'leadership';

@@ -148,8 +148,9 @@ describe('crash: SIGKILL of the service and its PostgreSQL under load', () => {
 
         // Crash: the service and every PostgreSQL process. Every other round at a random moment, in
         // a random order a few ms apart; the rounds between, the instant a commit is announced
-        // (append_to_stream's NOTIFY), which is often before its answer has left the service: the
-        // case where only the Idempotency-Key keeps the client's retry from writing twice.
+        // (the service's NOTIFY right after its commit), which is often before its answer has left
+        // the service: the case where only the Idempotency-Key keeps the client's retry from
+        // writing twice.
         const victims: number[] = [];
         const killService = () => service!.child.kill('SIGKILL');
         const killDatabase = () => victims.push(...killPostgres(dataDir));

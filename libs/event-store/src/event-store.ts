@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
 import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
+import { FeedSignal } from './feed-signal';
 import { Upcasters } from './upcasters';
 
 export interface ReadStreamOptions {
@@ -39,15 +40,29 @@ export class EventStore {
     this.observers.push(observer);
   }
 
+  /** Wakes projectors after commits; see `committed`. */
+  readonly signal: FeedSignal;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly upcasters: Upcasters = new Upcasters(),
-  ) {}
+  ) {
+    this.signal = new FeedSignal(db);
+  }
 
   /**
-   * Appends atomically, in one round trip (see `append_to_stream` in the first migration).
+   * Tells projectors that events were committed. `append` does it itself when it ran in its own
+   * transaction; whoever appends inside a transaction of theirs calls this after the commit.
+   */
+  committed(): void {
+    this.signal.committed();
+  }
+
+  /**
+   * Appends atomically, in one round trip (see `append_to_stream`, migrations 0001 and 0006).
    * Pass `executor` to append inside a caller's transaction; it must be that transaction's
-   * first write, so that no transaction id is taken before the stream lock.
+   * first write, so that no transaction id is taken before the stream lock, and the caller
+   * calls `committed()` after its commit.
    */
   async append(
     streamId: string,
@@ -74,13 +89,14 @@ export class EventStore {
       ({ rows }) => rows[0],
       (error: unknown) => {
         const actual = concurrentDuplicateVersion(error);
-        if (actual !== undefined) this.notify('duplicate_event', events.length);
+        if (actual !== undefined) this.report('duplicate_event', events.length);
         throw actual === undefined ? error : new DuplicateEventIdError(streamId, ids, actual);
       },
     );
-    this.notify(row.outcome, events.length);
+    this.report(row.outcome, events.length);
     switch (row.outcome) {
       case 'appended':
+        if (executor === this.db) this.committed();
         return {
           nextVersion: row.actual_version!,
           written: true,
@@ -143,6 +159,20 @@ export class EventStore {
   }
 
   /**
+   * Whether committed events after `after` wait behind the fence (an older transaction, perhaps
+   * not an appender at all, is still open). Such events come with no further wake-up of their
+   * own, so a reader that got nothing from `readFeed` looks again soon instead of at its poll.
+   */
+  async heldBack(after: FeedPosition, executor: Executor = this.db): Promise<boolean> {
+    const { rows } = await sql<{ held: boolean }>`
+      SELECT EXISTS (
+        SELECT 1 FROM events
+         WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
+      ) AS held`.execute(executor);
+    return rows[0].held;
+  }
+
+  /**
    * Committed events after `after` that the feed does not deliver yet because an older
    * transaction is still open (above the fence), in global-position order — per stream that is
    * version order. For the last step of a rebuild, under a lock that stops new appends.
@@ -157,7 +187,7 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row));
   }
 
-  private notify(outcome: AppendOutcome, events: number): void {
+  private report(outcome: AppendOutcome, events: number): void {
     for (const observer of this.observers) observer(outcome, events);
   }
 

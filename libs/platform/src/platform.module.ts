@@ -1,10 +1,20 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Global, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventStore } from '@accountable/event-store';
 import { SecretBox } from '@accountable/secrets';
 import { ReadYourWrites } from './read-your-writes';
 import type { Runtime } from './runtime';
 import { DB, READ_DB, RUNTIME } from './tokens';
+
+/** Lets the last commit's NOTIFY go out before the runtime closes the pool. */
+@Injectable()
+class FeedSignalDrain implements OnApplicationShutdown {
+  constructor(private readonly store: EventStore) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return this.store.signal.drain();
+  }
+}
 
 /** Hands the already-open runtime to Nest; the runtime is opened (and closed) outside Nest. */
 @Global()
@@ -23,6 +33,7 @@ export class PlatformModule {
         { provide: EventStore, useValue: eventStore },
         { provide: SecretBox, useValue: runtime.secretBox },
         ReadYourWrites,
+        FeedSignalDrain,
       ],
       exports: [RUNTIME, DB, READ_DB, EventStore, SecretBox, ReadYourWrites],
     };

@@ -73,7 +73,7 @@ export class AccountRepository {
     const committed = await this.retrying(() =>
       this.db.transaction().execute(async (trx) => this.write(trx, await decide(this.lockedLoad(trx)), context)),
     );
-    if (committed.length) this.eventBus.publish(new AccountEventsCommitted(committed, context));
+    this.published(committed, context);
     return committed;
   }
 
@@ -109,7 +109,7 @@ export class AccountRepository {
         return { committed, account };
       }),
     );
-    if (outcome.committed.length) this.eventBus.publish(new AccountEventsCommitted(outcome.committed, context));
+    this.published(outcome.committed, context);
     return outcome.account;
   }
 
@@ -128,8 +128,15 @@ export class AccountRepository {
   async commit(changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
     if (!changes.some((c) => c.events.length > 0)) return [];
     const committed = await this.db.transaction().execute((trx) => this.write(trx, changes, context));
-    if (committed.length) this.eventBus.publish(new AccountEventsCommitted(committed, context));
+    this.published(committed, context);
     return committed;
+  }
+
+  /** After a commit: wakes the projectors, then tells in-process listeners on the event bus. */
+  private published(committed: readonly CommittedAccountEvent[], context: CommandContext): void {
+    if (committed.length === 0) return;
+    this.store.committed();
+    this.eventBus.publish(new AccountEventsCommitted(committed, context));
   }
 
   /**

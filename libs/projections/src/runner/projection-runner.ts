@@ -1,11 +1,10 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import type { EventStore, FeedPosition } from '@accountable/event-store';
+import { FEED_CHANNEL, type EventStore, type FeedPosition } from '@accountable/event-store';
 import { CheckpointStore } from './checkpoint-store';
 import type { Projection } from './projection';
 
-export const EVENTS_CHANNEL = 'accountable_events';
 /** First key of every leadership lock ("ACPR"): its own space, apart from stream locks. */
 const LEADER_LOCK_CLASS = 0x41435052;
 
@@ -19,7 +18,7 @@ export interface ProjectionRunnerOptions {
   /** Connection string for the dedicated LISTEN / leadership connection. */
   connectionString: string;
   batchSize?: number;
-  /** Fallback when a notification is missed (or the fence held events back). */
+  /** Fallback when a wake-up is missed (or the fence held events back). */
   pollIntervalMs?: number;
   /** How often a follower tries to take over leadership. */
   leaderRetryMs?: number;
@@ -32,6 +31,16 @@ export class CheckpointConflictError extends Error {
     super(`checkpoint of projection ${projection} moved under this runner`);
   }
 }
+
+/**
+ * How soon to look again while committed events wait behind an open transaction: such a
+ * transaction usually ends within milliseconds, and its end wakes nobody (it may not even be an
+ * appender: a projector's own batch transaction holds the fence too).
+ */
+const FENCE_RETRY_MS = 10;
+
+/** The checkpoint this runner remembered had moved (e.g. a rebuild's switch): read it again, no warning. */
+class StaleCheckpointError extends CheckpointConflictError {}
 
 const silent: RunnerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -55,6 +64,13 @@ export class ProjectionRunner {
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
   private leaderQueries: Promise<unknown> = Promise.resolve();
+  private unlisten?: () => void;
+  /**
+   * Where each projection's last batch left its checkpoint, so that a batch does not read it
+   * again: the compare-and-set still checks it, and a miss (someone else moved it, e.g. a
+   * rebuild's switch) drops the entry and the next batch reads the table.
+   */
+  private readonly positions = new Map<string, FeedPosition>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -77,6 +93,8 @@ export class ProjectionRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Commits made in this process wake its projectors directly; other processes' by NOTIFY.
+    this.unlisten = this.store.signal.listen(() => this.wakeAll());
     this.loops = this.projections.map((projection) => this.loop(projection));
   }
 
@@ -84,12 +102,14 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.unlisten?.();
     this.wakeAll();
     await Promise.all(this.loops);
     this.loops = [];
     const client = this.client;
     this.client = undefined;
     this.leading.clear();
+    this.positions.clear();
     await client?.end().catch(() => undefined);
   }
 
@@ -111,25 +131,33 @@ export class ProjectionRunner {
    * unique violation on a read-model key) or doing the batch's work for nothing.
    */
   async processBatch(projection: Projection): Promise<number> {
-    const from = await this.checkpoints.get(projection.name);
+    const remembered = this.positions.get(projection.name);
+    const from = remembered ?? (await this.checkpoints.get(projection.name));
+    this.positions.delete(projection.name); // until this batch has committed
     const events = await this.store.readFeed(from, this.batchSize);
-    if (events.length === 0) return 0;
+    if (events.length === 0) {
+      this.positions.set(projection.name, from);
+      return 0;
+    }
     const last = events[events.length - 1];
     const to: FeedPosition = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    const conflict = () => (remembered ? new StaleCheckpointError(projection.name) : new CheckpointConflictError(projection.name));
     if (projection.ownTransactions) {
       await projection.apply(this.db, events);
-      if (!(await this.checkpoints.advance(this.db, projection.name, from, to))) throw new CheckpointConflictError(projection.name);
-      return events.length;
+      if (!(await this.checkpoints.advance(this.db, projection.name, from, to))) throw conflict();
+    } else {
+      await this.db.transaction().execute(async (trx) => {
+        if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw conflict();
+        await projection.apply(trx, events);
+      });
     }
-    await this.db.transaction().execute(async (trx) => {
-      if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw new CheckpointConflictError(projection.name);
-      await projection.apply(trx, events);
-    });
+    this.positions.set(projection.name, to);
     return events.length;
   }
 
   /** Empties a projection and sets its checkpoint back to the start of the feed. */
   async reset(projection: Projection): Promise<void> {
+    this.positions.delete(projection.name);
     await this.db.transaction().execute(async (trx) => {
       await projection.reset(trx);
       await this.checkpoints.reset(trx, projection.name);
@@ -137,6 +165,7 @@ export class ProjectionRunner {
   }
 
   private async loop(projection: Projection): Promise<void> {
+    let fenceWait = FENCE_RETRY_MS;
     while (this.running) {
       try {
         if (!(await this.ensureLeader(projection.name))) {
@@ -144,8 +173,19 @@ export class ProjectionRunner {
           continue;
         }
         const applied = await this.processBatch(projection);
-        if (applied === 0) await this.sleep(this.pollIntervalMs);
+        if (applied > 0) {
+          fenceWait = FENCE_RETRY_MS;
+        } else if (await this.heldBack(projection)) {
+          // Doubling, so that a transaction left open for long (in any database of the
+          // server: the fence is cluster-wide) does not turn into a busy loop.
+          await this.sleep(fenceWait);
+          fenceWait = Math.min(fenceWait * 2, this.pollIntervalMs);
+        } else {
+          fenceWait = FENCE_RETRY_MS;
+          await this.sleep(this.pollIntervalMs);
+        }
       } catch (error) {
+        if (error instanceof StaleCheckpointError) continue; // read it afresh
         if (error instanceof CheckpointConflictError) {
           this.logger.warn(error.message);
           continue;
@@ -154,6 +194,11 @@ export class ProjectionRunner {
         await this.sleep(Math.min(this.pollIntervalMs, 1000));
       }
     }
+  }
+
+  private async heldBack(projection: Projection): Promise<boolean> {
+    const position = this.positions.get(projection.name);
+    return position !== undefined && (await this.store.heldBack(position));
   }
 
   private async ensureLeader(name: string): Promise<boolean> {
@@ -186,16 +231,20 @@ export class ProjectionRunner {
           this.client = undefined;
           if (this.leading.size) this.logger.warn(`lost the projector connection; leadership of ${[...this.leading].join(', ')} released`);
           this.leading.clear();
+          this.positions.clear();
         }
         client.end().catch(() => undefined);
         this.wakeAll();
       };
       client.on('error', lost);
       client.on('end', lost);
-      client.on('notification', () => this.wakeAll());
+      // This process's own notifications were heard directly already.
+      client.on('notification', (message) => {
+        if (message.payload !== this.store.signal.origin) this.wakeAll();
+      });
       try {
         await client.connect();
-        await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+        await client.query(`LISTEN ${FEED_CHANNEL}`);
         this.client = client;
         return client;
       } catch (error) {
