@@ -124,6 +124,15 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row as unknown as EventRow));
   }
 
+  /**
+   * The whole stream, read after taking its lock (the one `append_to_stream` takes) in one round
+   * trip: inside a transaction, no other writer can append to it until that transaction ends.
+   */
+  async readStreamLocked(streamId: string, executor: Executor): Promise<RecordedEvent[]> {
+    const { rows } = await sql<EventRow>`SELECT * FROM read_stream_locked(${streamId})`.execute(executor);
+    return rows.map((row) => this.toRecorded(row));
+  }
+
   /** The stream's current version, or null if it does not exist. */
   async streamVersion(streamId: string, executor: Executor = this.db): Promise<number | null> {
     const row = await executor.selectFrom('streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();

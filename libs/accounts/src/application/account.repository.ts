@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { EventStore, WrongExpectedVersionError, type ExpectedVersion } from '@accountable/event-store';
+import { EventStore, WrongExpectedVersionError, type ExpectedVersion, type RecordedEvent } from '@accountable/event-store';
 import { DB } from '@accountable/platform';
 import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
 import { AccountEventsCommitted } from './account-events-committed';
@@ -53,8 +53,7 @@ export class AccountRepository {
   ) {}
 
   async load(sid: string, executor: Kysely<Database> = this.db): Promise<AccountState> {
-    const events = await this.store.readStream(accountStreamId(sid), {}, executor);
-    return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as never));
+    return foldRecorded(await this.store.readStream(accountStreamId(sid), {}, executor));
   }
 
   /**
@@ -71,7 +70,10 @@ export class AccountRepository {
    */
   async exclusive(decide: (load: LockedLoad) => Promise<readonly StreamChange[]>, context: CommandContext): Promise<CommittedAccountEvent[]> {
     const committed = await this.retrying(() =>
-      this.db.transaction().execute(async (trx) => this.write(trx, await decide(this.lockedLoad(trx)), context)),
+      this.db.transaction().execute(async (trx) => {
+        const locked = new Set<string>();
+        return this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked);
+      }),
     );
     this.published(committed, context);
     return committed;
@@ -102,7 +104,8 @@ export class AccountRepository {
           const original = await this.idempotency.find(trx, idempotency);
           if (original) return { committed: [], account: original };
         }
-        const committed = await this.write(trx, await decide(this.lockedLoad(trx)), context);
+        const locked = new Set<string>();
+        const committed = await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked);
         const account = await answer(trx);
         // Last: the append must be the transaction's first write (no transaction id before its stream lock).
         if (idempotency) await this.idempotency.insert(trx, idempotency, account);
@@ -113,10 +116,13 @@ export class AccountRepository {
     return outcome.account;
   }
 
-  private lockedLoad(trx: Kysely<Database>): LockedLoad {
+  /** Records in `locked` the streams it has locked in `trx`. */
+  private lockedLoad(trx: Kysely<Database>, locked: Set<string>): LockedLoad {
     return async (sid) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${accountStreamId(sid)}, 0))`.execute(trx);
-      return this.load(sid, trx);
+      const streamId = accountStreamId(sid);
+      const events = await this.store.readStreamLocked(streamId, trx);
+      locked.add(streamId);
+      return foldRecorded(events);
     };
   }
 
@@ -140,17 +146,25 @@ export class AccountRepository {
   }
 
   /**
-   * All stream locks are taken first, in a fixed order, before anything is written (those
-   * already held by `exclusive` are re-entered): no deadlock between multi-stream commands, and
-   * no transaction id is taken while waiting, so each stream's versions reach the feed in order.
+   * Every stream lock is taken before anything is written, so no transaction id is taken while
+   * waiting and each stream's versions reach the feed in order. Those not yet held (`locked`:
+   * what `exclusive` loaded) are taken together, in a fixed order so that multi-stream writes
+   * cannot deadlock each other, except when the only one is also the first to be appended:
+   * append_to_stream takes it before its first write (a creation appends its new sid first).
    */
-  private async write(trx: Kysely<Database>, changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
+  private async write(
+    trx: Kysely<Database>,
+    changes: readonly StreamChange[],
+    context: CommandContext,
+    locked: ReadonlySet<string> = new Set(),
+  ): Promise<CommittedAccountEvent[]> {
     const pending = changes.filter((c) => c.events.length > 0);
     if (pending.length === 0) return [];
     const metadata = eventMetadata(context);
-    if (pending.length > 1) {
+    const unlocked = pending.map((c) => accountStreamId(c.sid)).filter((s) => !locked.has(s));
+    if (unlocked.length > 1 || (unlocked.length === 1 && unlocked[0] !== accountStreamId(pending[0].sid))) {
       await sql`SELECT pg_advisory_xact_lock(h) FROM (
-                  SELECT hashtextextended(s, 0) AS h FROM unnest(${pending.map((c) => accountStreamId(c.sid))}::text[]) AS s ORDER BY 1
+                  SELECT hashtextextended(s, 0) AS h FROM unnest(${unlocked}::text[]) AS s ORDER BY 1
                 ) ordered`.execute(trx);
     }
     const written: CommittedAccountEvent[] = [];
@@ -198,4 +212,8 @@ export class AccountRepository {
       }
     }
   }
+}
+
+function foldRecorded(events: readonly RecordedEvent[]): AccountState {
+  return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as never));
 }

@@ -23,9 +23,10 @@ export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccount
         const caller = await load(command.callerSid);
         if (caller === null) throw new AccountRuleError('account_not_found', 'The calling account does not exist');
         const events = createSubaccount({ sid, friendlyName: command.friendlyName, authToken, now: new Date() }, caller);
+        // The new stream first: its lock is then taken by its append, before anything is written.
         return [
-          { sid: caller.sid, expected: caller.version, events: events.owner },
           { sid, expected: 'no_stream', events: events.subaccount },
+          { sid: caller.sid, expected: caller.version, events: events.owner },
         ];
       },
       async (trx) => (await this.reader.findIn(trx, sid))!,
