@@ -1,8 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createKysely, createPool, migrateToLatest, startEmbeddedPostgres } from '../../libs/database/src';
+import { binaries, serverUser } from '../../libs/database/src/embedded-postgres';
+
+const EMBEDDED_PREFIX = 'accountable-test-';
 
 /**
  * One PostgreSQL for the whole run: DATABASE_URL's server if set, else a throwaway embedded
@@ -14,7 +19,9 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
   } else {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-test-'));
+    await sweepOrphans();
+    const dataDir = await mkdtemp(path.join(tmpdir(), EMBEDDED_PREFIX));
+    await writeFile(path.join(dataDir, 'owner.pid'), String(process.pid));
     const embedded = await startEmbeddedPostgres({
       dataDir,
       database: 'postgres',
@@ -54,4 +61,32 @@ async function serverVersion(url: string): Promise<string> {
   const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
   await client.end();
   return `PostgreSQL ${rows[0].server_version}`;
+}
+
+/**
+ * A run killed before its teardown leaves its embedded server running in its temporary
+ * directory. Each run records its own pid there; a directory whose run is gone is stopped and
+ * removed. Directories of runs still alive (parallel runs) are left alone.
+ */
+async function sweepOrphans(): Promise<void> {
+  const entries = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const entry of entries.filter((e) => e.startsWith(EMBEDDED_PREFIX))) {
+    const dir = path.join(tmpdir(), entry);
+    const owner = Number(await readFile(path.join(dir, 'owner.pid'), 'utf8').catch(() => 'NaN'));
+    if (!Number.isInteger(owner) || isAlive(owner)) continue;
+    const pgData = path.join(dir, 'pg');
+    if (existsSync(path.join(pgData, 'postmaster.pid'))) {
+      spawnSync(binaries().pg_ctl, ['stop', '-w', '-t', '30', '-m', 'immediate', '-D', pgData], { ...(await serverUser()), stdio: 'ignore' });
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
