@@ -5,9 +5,10 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createKysely, createPool } from '@accountable/database';
 import { EventStore } from '@accountable/event-store';
+import { API_MAIN, type ServiceProcess } from '../support/processes';
 import { checkNoStreamSemantics, prepareAppendSchema, runAppendLoad, APPEND_SCHEMA, type AppendResults } from './append-load';
 import { openBenchDatabase, type BenchDatabase } from './bench-database';
-import { API_MAIN, BASELINE_MAIN, runCli, startProcess, type RunningProcess } from './bench-processes';
+import { BASELINE_MAIN, runCli, startProcess } from './bench-processes';
 import { closedLoop } from './closed-loop';
 import { countEvents, generateAccountLog, rebuildProjection, skipCascadeToHead, type RebuildResult } from './event-log';
 import { basic, ProjectionLagProbe, runHttp, type HttpRequestSpec, type HttpResult, type LagResult } from './http-load';
@@ -144,7 +145,7 @@ async function waitForProjections(db: BenchDatabase, timeoutMs = 120_000): Promi
   }
 }
 
-async function startService(env: Record<string, string>, profileDir?: string): Promise<{ service: RunningProcess; url: string; startedAt: number }> {
+async function startService(env: Record<string, string>, profileDir?: string): Promise<{ service: ServiceProcess; url: string; startedAt: number }> {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const startedAt = Date.now();
   const service = startProcess(API_MAIN, env, nodeArgs);
@@ -368,7 +369,7 @@ async function main(): Promise<void> {
   const rebuilds: RebuildResult[] = [];
   const scale: ScalePoint[] = [];
   let logEvents = 0;
-  let running: RunningProcess | undefined;
+  let running: ServiceProcess | undefined;
   try {
     // 1. Appends: ours, Emmett and a plain INSERT, same load, same database.
     await prepareAppendSchema(db.url, db.pool);

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { API_MAIN, runCli, type CliResult } from '../support/processes';
+import { runCli, startService, tail, type CliResult, type ServiceProcess } from '../support/processes';
 
 /**
  * Shared by the operations suites (test/ops): real service processes, plain HTTP with every
@@ -11,22 +9,8 @@ import { API_MAIN, runCli, type CliResult } from '../support/processes';
  * client-side timeout), and bounded waiting.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
 /** One key for every process of a suite: they share a database, so they must unseal each other's tokens. */
 export const newEncryptionKey = (): string => randomBytes(32).toString('hex');
-
-/** A service process (this suite's own shape, so it does not move with test/support's). */
-export interface ServiceProcess {
-  child: ChildProcessWithoutNullStreams;
-  output(): string;
-  /** Resolves with the first match in the output so far or to come; rejects on exit or timeout. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Sends the signal (if still running) and resolves with the exit code (null when killed by a signal). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Resolves with the exit code once the process has ended. */
-  exited(): Promise<number | null>;
-}
 
 export interface OpsProcess extends ServiceProcess {
   name: string;
@@ -43,78 +27,16 @@ export class Processes {
 
   /** `node dist/apps/api/src/main.js [args]`, waits for its listening line (bounded). */
   async start(name: string, args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<OpsProcess> {
-    const service = spawnService(args, env);
+    const service = startService(env, args);
     this.all.push(service);
     const [, url] = await service.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs);
     return Object.assign(service, { name, url });
   }
 
   async stopAll(graceMs = 5_000): Promise<void> {
-    await Promise.all(
-      this.all.map(async (p) => {
-        if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-        const kill = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-        await p.stop('SIGTERM');
-        clearTimeout(kill);
-      }),
-    );
+    await Promise.all(this.all.map((p) => p.stop('SIGTERM', graceMs)));
   }
 }
-
-/** Like test/support's startService, with command-line arguments (`--role api|projector`). */
-export function spawnService(args: string[], env: Record<string, string | undefined>): ServiceProcess {
-  const child = spawn(process.execPath, [API_MAIN, ...args], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    cwd: ROOT,
-  });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    output += d.toString();
-    for (const l of [...listeners]) l();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => output,
-    waitFor(pattern, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = output.match(pattern);
-          if (match) {
-            cleanup();
-            resolve(match);
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; output so far:\n${tail(output)}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        void exited.then((code) => {
-          if (listeners.has(check)) {
-            cleanup();
-            reject(new Error(`process exited (${code}) before ${pattern}; output:\n${tail(output)}`));
-          }
-        });
-        check();
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-    exited: () => exited,
-  };
-}
-
-export const tail = (text: string, chars = 4000): string => (text.length > chars ? `…${text.slice(-chars)}` : text);
 
 /** Runs the CLI with `--json` and parses its one document; throws with its output otherwise. */
 export async function cliJson<T = any>(args: string[], env: Record<string, string | undefined>, expectedCode = 0): Promise<T> {
