@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { Logger } from 'pino';
 import { ACCOUNT_READ_MODEL_WRITER, AccountsModule } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
@@ -28,9 +28,8 @@ export type ProcessRole = 'all' | 'api' | 'projector';
 export interface AppOptions {
   role?: ProcessRole;
   httpMetrics: HttpMetrics;
-  /** Where the JSON logs go (tests capture them); stdout by default. */
-  logStream?: DestinationStream;
-  silent?: boolean;
+  /** The process's logger (observability/logging.ts), shared with the request log hook. */
+  logger: Logger;
 }
 
 @Module({})
@@ -42,7 +41,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggingParams(options.silent ? { ...runtime.config, LOG_LEVEL: 'silent' } : runtime.config, options.logStream)),
+        LoggerModule.forRoot(loggingParams(options.logger)),
         PlatformModule.forRuntime(runtime, new EventStore(runtime.db)),
         CqrsModule.forRoot(),
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },

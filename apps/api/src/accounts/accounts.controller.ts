@@ -38,7 +38,7 @@ import {
   type AccountPage,
   type AccountResource,
 } from '@accountable/twilio';
-import { AuthCaller, BasicAuthGuard } from '../http/basic-auth.guard';
+import { AuthCaller, BasicAuthGuard, NamedAccount, NamesAccount } from '../http/basic-auth.guard';
 import { idempotencyKeyOf } from '../http/idempotency-key';
 import { ApiContext } from '../http/request-context';
 import { AccountPageSchema, AccountSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
@@ -110,8 +110,14 @@ export class AccountsController {
   @ApiOkResponse({ type: AccountSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @UseGuards(BasicAuthGuard)
-  async fetch(@AuthCaller() caller: Caller, @Param('sid') sidJson: string, @Req() request: FastifyRequest): Promise<AccountResource> {
-    const account = await this.queries.execute(new GetAccountQuery(caller, this.sidOf(sidJson, request)));
+  @NamesAccount(({ sid }) => accountSidOf(sid))
+  async fetch(
+    @AuthCaller() caller: Caller,
+    @Param('sid') sidJson: string,
+    @NamedAccount() row: GetAccountQuery['row'],
+    @Req() request: FastifyRequest,
+  ): Promise<AccountResource> {
+    const account = await this.queries.execute(new GetAccountQuery(caller, this.sidOf(sidJson, request), false, row));
     if (!account) throw TwilioErrors.notFound(request.url.split('?')[0]);
     return toAccountResource(account);
   }
@@ -131,16 +137,18 @@ export class AccountsController {
   @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @HttpCode(200)
   @UseGuards(BasicAuthGuard)
+  @NamesAccount(({ sid }) => accountSidOf(sid))
   async update(
     @AuthCaller() caller: Caller,
     @Param('sid') sidJson: string,
+    @NamedAccount() row: GetAccountQuery['row'],
     @Body() body: UpdateAccountDto,
     @ApiContext() context: CommandContext,
     @Req() request: FastifyRequest,
   ): Promise<AccountResource> {
     const sid = this.sidOf(sidJson, request);
     // Visibility first: an account the caller may not see does not exist for it.
-    if (!(await this.queries.execute(new GetAccountQuery(caller, sid, true)))) throw TwilioErrors.notFound(request.url.split('?')[0]);
+    if (!(await this.queries.execute(new GetAccountQuery(caller, sid, true, row)))) throw TwilioErrors.notFound(request.url.split('?')[0]);
     const status = parseAccountStatus(body.Status);
     const idempotency = idempotencyKeyOf(request, caller.sid, accountUri(sid), { FriendlyName: body.FriendlyName, Status: status });
     const account = await this.commands.execute(
@@ -171,8 +179,13 @@ export class AccountsController {
 
   /** `{Sid}.json`: anything else, a malformed sid included, is 404 (our choice). */
   private sidOf(sidJson: string, request: FastifyRequest): string {
-    const sid = sidJson.endsWith('.json') ? sidJson.slice(0, -'.json'.length) : '';
-    if (!isAccountSid(sid)) throw TwilioErrors.notFound(request.url.split('?')[0]);
+    const sid = accountSidOf(sidJson);
+    if (sid === null) throw TwilioErrors.notFound(request.url.split('?')[0]);
     return sid;
   }
+}
+
+function accountSidOf(sidJson: string): string | null {
+  const sid = sidJson.endsWith('.json') ? sidJson.slice(0, -'.json'.length) : '';
+  return isAccountSid(sid) ? sid : null;
 }

@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAccountRuleError, isIdempotencyKeyReusedError } from '@accountable/accounts';
 import { isTwilioError, TwilioError, TwilioErrors, WWW_AUTHENTICATE } from '@accountable/twilio';
+import { recordFailure } from '../observability/logging';
 
 /** PostgreSQL SQLSTATE classes and socket errors that mean "the database is not there". */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
@@ -14,8 +15,6 @@ const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
  */
 @Catch()
 export class TwilioExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HTTP');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
@@ -27,7 +26,7 @@ export class TwilioExceptionFilter implements ExceptionFilter {
       return;
     }
     const error = this.toTwilioError(exception, request);
-    if (error.status >= 500) this.logger.error(`${request.method} ${request.url} → ${error.status}: ${describe(exception)}`);
+    if (error.status >= 500) recordFailure(request, exception);
     if (error.status === 401) void reply.header('WWW-Authenticate', WWW_AUTHENTICATE);
     void reply.status(error.status).header('Content-Type', 'application/json').send(error.toBody());
   }
@@ -73,8 +72,4 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!e) return false;
   if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_ERRNO.has(e.code))) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
-}
-
-function describe(exception: unknown): string {
-  return exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
 }

@@ -1,9 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationStream } from 'pino';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import type { AppConfig } from '@accountable/config';
-
-type Request = IncomingMessage & { id?: string };
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 
 /** Anything that could carry a credential, wherever it turns up in a log object. */
 export const REDACTED_PATHS = [
@@ -17,32 +14,62 @@ export const REDACTED_PATHS = [
   '*.ENCRYPTION_KEY',
 ];
 
+/** The process's one logger: JSON lines (pino), credentials redacted wherever they would appear. */
+export function createLogger(level: string, stream?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream ?? process.stdout,
+  );
+}
+
 /**
- * Structured JSON logs (pino). One line per request, when it completes: method, path, status,
- * duration and the request id — the same id as the `Twilio-Request-Id` header and the
- * `requestId` in the metadata of the events the request caused. Nothing else of the request
- * (headers, bodies, query strings) is logged, so credentials cannot leak through it.
+ * Nest's own logs (start-up, projector) go through nestjs-pino to `logger`. Its request
+ * middleware (pino-http) is not mounted (`forRoutes: []`): it makes child loggers and an
+ * AsyncLocalStorage context for every request, at any level, and nothing logs inside a request
+ * but the request line of logRequests.
  */
-export function loggingParams(config: AppConfig, stream?: DestinationStream): Params {
-  return {
-    pinoHttp: [
-      {
-        level: config.LOG_LEVEL,
-        // Fastify assigned the id (genReqId in app.factory.ts) and put it on the raw request.
-        genReqId: (req) => (req as Request).id ?? 'unknown',
-        customAttributeKeys: { responseTime: 'duration_ms' },
-        customProps: (req) => ({ request_id: (req as Request).id }),
-        serializers: {
-          req: (req: Request & { raw?: Request }) => ({ method: req.method, path: (req.url ?? '').split('?')[0] }),
-          res: (res: ServerResponse) => ({ status: res.statusCode }),
+export function loggingParams(logger: Logger): Params {
+  return { pinoHttp: { logger }, forRoutes: [] };
+}
+
+const failures = new WeakMap<FastifyRequest, unknown>();
+
+/** Our own fault behind a 5xx answer: logged with the request's line (see logRequests). */
+export function recordFailure(request: FastifyRequest, error: unknown): void {
+  failures.set(request, error);
+}
+
+/**
+ * One line per request, when it completes: method, path, status, duration and the request id —
+ * the same id as the `Twilio-Request-Id` header and the `requestId` in the metadata of the events
+ * the request caused. Nothing else of the request (headers, bodies, query strings) is logged, so
+ * credentials cannot leak through it. A 5xx is logged at `error` with the failure behind it.
+ * Below the configured level nothing is built at all.
+ */
+export function logRequests(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const level: Level = status >= 500 ? 'error' : 'info';
+    if (logger.isLevelEnabled(level)) {
+      const path = request.url.split('?')[0];
+      const ms = Math.round(reply.elapsedTime);
+      const failure = failures.get(request);
+      logger[level](
+        {
+          req: { method: request.method, path },
+          request_id: request.id,
+          res: { status },
+          duration_ms: ms,
+          // pino's `err` serializer: type, message, stack.
+          ...(failure !== undefined && { err: failure }),
         },
-        customSuccessMessage: (req, res, ms) => `${req.method} ${(req.url ?? '').split('?')[0]} ${res.statusCode} ${Math.round(ms)}ms`,
-        customErrorMessage: (req, res) => `${req.method} ${(req.url ?? '').split('?')[0]} ${res.statusCode} failed`,
-        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-        formatters: { level: (label) => ({ level: label }) },
-      },
-      stream ?? process.stdout,
-    ],
-  };
+        `${request.method} ${path} ${status} ${level === 'error' ? 'failed' : `${ms}ms`}`,
+      );
+    }
+    done();
+  });
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
-import { DB, ReadYourWrites } from '@accountable/platform';
+import { DB, READ_DB, ReadYourWrites } from '@accountable/platform';
 import { SecretBox } from '@accountable/secrets';
 import type { AccountStatus, AccountType } from '../domain';
 
@@ -34,13 +34,22 @@ export interface ListRequest {
   offset?: number;
 }
 
-type Row = Selectable<AccountReadModelTable>;
+/** A read-model row as stored: its auth token still sealed. */
+export type AccountRow = Selectable<AccountReadModelTable>;
+
+/** Authentication's lookup: the caller's row, and the named account's when it was read with it. */
+export interface AuthenticationRows {
+  caller: AccountRow | undefined;
+  /** null: read, and there is no such account; undefined: not read here (see findForAuthentication). */
+  named: AccountRow | null | undefined;
+}
 
 /** Read-model queries, one method one query. */
 @Injectable()
 export class AccountReader {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
+    @Inject(READ_DB) private readonly readDb: Kysely<Database>,
     private readonly consistency: ReadYourWrites,
     private readonly box: SecretBox,
   ) {}
@@ -49,9 +58,25 @@ export class AccountReader {
    * `primary`: right after a write, and for authentication. Otherwise the read model's replica
    * when there is one, once it has caught up with every acknowledged write (read-your-writes).
    */
-  async findRow(sid: string, primary = false): Promise<Row | undefined> {
+  async findRow(sid: string, primary = false): Promise<AccountRow | undefined> {
     const db = primary ? this.db : await this.consistency.reader();
     return db.selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();
+  }
+
+  /**
+   * The caller's row for authentication (the primary) and, in the same statement, the row of the
+   * account the request names: always when it is the caller, else only when its own read would
+   * go to the primary anyway. With a replica that read stays on the replica (findRow), which
+   * takes the load the replica is there for.
+   */
+  async findForAuthentication(callerSid: string, namedSid?: string): Promise<AuthenticationRows> {
+    const withNamed = namedSid !== undefined && (namedSid === callerSid || this.readDb === this.db);
+    const sids = withNamed && namedSid !== callerSid ? [callerSid, namedSid] : [callerSid];
+    const rows = await this.db.selectFrom('account_read_model').selectAll().where('sid', 'in', sids).execute();
+    return {
+      caller: rows.find((row) => row.sid === callerSid),
+      named: withNamed ? (rows.find((row) => row.sid === namedSid) ?? null) : undefined,
+    };
   }
 
   async find(sid: string, primary = false): Promise<AccountRecord | null> {
@@ -86,7 +111,7 @@ export class AccountReader {
     return rows.map((row) => this.toRecord(row));
   }
 
-  toRecord(row: Row): AccountRecord {
+  toRecord(row: AccountRow): AccountRecord {
     return {
       sid: row.sid,
       ownerAccountSid: row.owner_account_sid,

@@ -1,5 +1,5 @@
 import { Query } from '@nestjs/cqrs';
-import type { AccountRecord } from '../../application/account.reader';
+import type { AccountRecord, AccountRow } from '../../application/account.reader';
 import type { Caller } from '../../application/caller';
 
 /** The account if the caller may see it, else null (the API answers 404 either way). */
@@ -9,6 +9,11 @@ export class GetAccountQuery extends Query<AccountRecord | null> {
     readonly sid: string,
     /** Read from the primary (after a write, or for authentication). */
     readonly primary = false,
+    /**
+     * The account's row as this request's authentication already read it from the primary
+     * (null: no such account); undefined: read it here. Never a row from another request.
+     */
+    readonly row?: AccountRow | null,
   ) {
     super();
   }
