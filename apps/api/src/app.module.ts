@@ -3,7 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { ACCOUNT_READ_MODEL_WRITER, AccountsModule } from '@accountable/accounts';
+import { ACCOUNT_READ_MODEL_WRITER, AccountsModule, IdempotencyKeyPruner } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
 import { accountReadModelWriter, projectionsProvider, ProjectorService } from '@accountable/projections';
@@ -55,7 +55,8 @@ export class AppModule {
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
         MetricsService,
-        ...(projector ? [ProjectorService] : []),
+        // Background work: the projections, and deleting expired Idempotency-Keys.
+        ...(projector ? [ProjectorService, IdempotencyKeyPruner] : []),
       ],
     };
   }

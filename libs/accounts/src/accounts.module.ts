@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountReader } from './application/account.reader';
 import { AccountRepository } from './application/account.repository';
+import { IdempotencyKeyPruner } from './application/idempotency-key.pruner';
 import { IdempotencyStore } from './application/idempotency.store';
 import { CreateMainAccountHandler } from './commands/create-main-account/create-main-account.handler';
 import { CreateSubaccountHandler } from './commands/create-subaccount/create-subaccount.handler';
@@ -36,6 +37,7 @@ import { VerifyReadModelHandler } from './queries/verify-read-model/verify-read-
     AccountStateAtHandler,
     VerifyReadModelHandler,
   ],
-  exports: [AccountReader, OwnerCascadeProjection],
+  // The pruner is exported, not provided here: only processes that do background work run it.
+  exports: [AccountReader, OwnerCascadeProjection, IdempotencyStore],
 })
 export class AccountsModule {}

@@ -10,7 +10,8 @@ export {
 export { AccountEventsCommitted } from './application/account-events-committed';
 export { canSee, type Caller } from './application/caller';
 export { OPERATOR, eventMetadata, type CommandContext } from './application/command-context';
-export { IdempotencyKeyReusedError, isIdempotencyKeyReusedError, type IdempotencyKey } from './application/idempotency.store';
+export { IdempotencyKeyReusedError, isIdempotencyKeyReusedError, IdempotencyStore, type IdempotencyKey } from './application/idempotency.store';
+export { IdempotencyKeyPruner } from './application/idempotency-key.pruner';
 export { CreateMainAccountCommand } from './commands/create-main-account/create-main-account.command';
 export { CreateSubaccountCommand } from './commands/create-subaccount/create-subaccount.command';
 export { UpdateAccountCommand } from './commands/update-account/update-account.command';

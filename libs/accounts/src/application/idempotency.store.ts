@@ -84,6 +84,18 @@ export class IdempotencyStore {
       RETURNING 1`.execute(trx);
     if (rows.length === 0) throw new IdempotencyKeyTakenError(`Idempotency-Key '${key.key}' of ${key.accountSid} was stored meanwhile`);
   }
+
+  /** Deletes up to `limit` keys past their lifetime, skipping rows another transaction holds. */
+  async pruneExpired(executor: Kysely<Database>, limit: number): Promise<number> {
+    const result = await sql`
+      DELETE FROM idempotency_keys
+       WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM idempotency_keys
+          WHERE created_at <= now() - ${IDEMPOTENCY_KEY_LIFETIME}::interval
+          LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED))`.execute(executor);
+    return Number(result.numAffectedRows ?? 0n);
+  }
 }
 
 /** Binds the sealed answer to its row: it does not open under another account or key. */
