@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ACCOUNT_READ_MODEL_WRITER, AccountsModule, IdempotencyKeyPruner } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
-import { accountReadModelWriter, projectionsProvider, ProjectorService } from '@accountable/projections';
+import { accountReadModelWriter, GetAuditEventHandler, ListAuditEventsHandler, projectionsProvider, ProjectorService } from '@accountable/projections';
 import { AccountsController } from './accounts/accounts.controller';
 import { EventsController } from './events/events.controller';
 import { TerminusModule } from '@nestjs/terminus';
@@ -54,6 +54,7 @@ export class AppModule {
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
+        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler] : []),
         MetricsService,
         // Background work: the projections, and deleting expired Idempotency-Keys.
         ...(projector ? [ProjectorService, IdempotencyKeyPruner] : []),

@@ -13,7 +13,6 @@ export { AuditHistoryProjection, AuditOwnerUnknownError } from './audit-history/
 export { AuditEventType, auditEntryOf, type AuditEntry } from './audit-history/audit-entry';
 export {
   AuditHistoryQueries,
-  listAuditPage,
   searchAudit,
   type AuditSearch,
   type AuditFilters,
@@ -21,5 +20,9 @@ export {
   type AuditPage,
   type AuditViewer,
 } from './audit-history/audit-history.queries';
+export { ListAuditEventsQuery } from './audit-history/queries/list-audit-events/list-audit-events.query';
+export { ListAuditEventsHandler } from './audit-history/queries/list-audit-events/list-audit-events.handler';
+export { GetAuditEventQuery } from './audit-history/queries/get-audit-event/get-audit-event.query';
+export { GetAuditEventHandler } from './audit-history/queries/get-audit-event/get-audit-event.handler';
 export { ProjectionAdmin, type ProjectionStatus, type RebuildProgress, type RebuildableProjection } from './admin/projection-admin';
 export { projectionsProvider } from './projections.provider';

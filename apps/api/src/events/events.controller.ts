@@ -1,11 +1,9 @@
-import { Controller, Delete, Get, Inject, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBasicAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { Caller } from '@accountable/accounts';
-import type { Database } from '@accountable/database';
-import { READ_DB } from '@accountable/platform';
-import { AuditHistoryQueries, listAuditPage } from '@accountable/projections';
+import { GetAuditEventQuery, ListAuditEventsQuery } from '@accountable/projections';
 import {
   decodeEventPageToken,
   encodeEventPageToken,
@@ -33,11 +31,7 @@ import { EventsPageSchema, EventsQuerySchema, MonitorEventSchema, TwilioErrorSch
 @ApiResponse({ status: 401, description: 'No or wrong credentials (20003)', type: TwilioErrorSchema })
 @Controller('v1')
 export class EventsController {
-  private readonly history: AuditHistoryQueries;
-
-  constructor(@Inject(READ_DB) db: Kysely<Database>) {
-    this.history = new AuditHistoryQueries(db);
-  }
+  constructor(private readonly queries: QueryBus) {}
 
   @Get('Events')
   @ApiOperation({ operationId: 'ListEvent', summary: 'Audit events of the caller and its subaccounts, newest first' })
@@ -51,7 +45,7 @@ export class EventsController {
     const page = parsePage(query.Page);
     const pageToken = parsePageToken(query.PageToken);
     const cursor = pageToken === undefined ? null : decodeEventPageToken(pageToken);
-    const result = await listAuditPage(this.history, caller, filters, pageSize, cursor, page);
+    const result = await this.queries.execute(new ListAuditEventsQuery(caller, filters, pageSize, cursor, page));
     const baseUrl = baseUrlOf(request);
     return toEventsPage({
       events: result.items.map((view) => toMonitorEvent(view, baseUrl)),
@@ -77,7 +71,7 @@ export class EventsController {
   @UseGuards(BasicAuthGuard)
   async fetch(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Req() request: FastifyRequest): Promise<MonitorEvent> {
     // A malformed sid, an unknown one and another tenant's all read the same: not found.
-    const view = isEventSid(sid) ? await this.history.find(caller, sid) : null;
+    const view = isEventSid(sid) ? await this.queries.execute(new GetAuditEventQuery(caller, sid)) : null;
     if (!view) throw TwilioErrors.notFound(request.url.split('?')[0]);
     return toMonitorEvent(view, baseUrlOf(request));
   }
