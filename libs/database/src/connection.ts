@@ -14,6 +14,11 @@ export interface PoolOptions {
   idleInTransactionTimeoutMs?: number;
   applicationName?: string;
   connectionTimeoutMs?: number;
+  /**
+   * Commits return before their WAL is flushed. Only for writes that can be redone from the
+   * event log (projections: a batch and its checkpoint are lost together, and re-applied).
+   */
+  asynchronousCommit?: boolean;
 }
 
 const INT8_OID = 20;
@@ -36,6 +41,7 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   const settings: string[] = [];
   if (options.statementTimeoutMs) settings.push(`-c statement_timeout=${options.statementTimeoutMs}`);
   settings.push(`-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 10_000}`);
+  if (options.asynchronousCommit) settings.push('-c synchronous_commit=off');
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import type { Database } from '@accountable/database';
+import { createKysely, createPool, type Database } from '@accountable/database';
 import { EventStore } from '@accountable/event-store';
-import { DB, RUNTIME, type Runtime } from '@accountable/platform';
+import { RUNTIME, type Runtime } from '@accountable/platform';
 import type { Projection } from './runner/projection';
 import { ProjectionRunner } from './runner/projection-runner';
 
@@ -14,14 +14,29 @@ export const PROJECTIONS = Symbol('PROJECTIONS');
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Projector');
   readonly runner: ProjectionRunner;
+  private readonly db: Kysely<Database>;
 
   constructor(
-    @Inject(DB) db: Kysely<Database>,
     @Inject(RUNTIME) runtime: Runtime,
     store: EventStore,
     @Inject(PROJECTIONS) projections: Projection[],
   ) {
-    this.runner = new ProjectionRunner(db, store, projections, {
+    // Connections of their own, one per projection and one spare: sharing the request pool, a
+    // batch queued behind every waiting request under load, and the projections fell behind by
+    // as much as the requests waited (their lag followed the create latency). Their commits do
+    // not wait for the WAL flush: everything they write is derived from the durable log, and a
+    // batch lost in a crash is lost with its checkpoint, so it is applied again. The owner
+    // cascade's own appends go through the repository's pool and stay durable.
+    this.db = createKysely(
+      createPool(runtime.databaseUrl, {
+        max: projections.length + 1,
+        statementTimeoutMs: runtime.config.DB_STATEMENT_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: runtime.config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        applicationName: 'accountable-projector',
+        asynchronousCommit: true,
+      }),
+    );
+    this.runner = new ProjectionRunner(this.db, store, projections, {
       connectionString: runtime.databaseUrl,
       pollIntervalMs: runtime.config.PROJECTION_POLL_MS,
       logger: {
@@ -38,5 +53,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner.stop();
+    await this.db.destroy();
   }
 }

@@ -134,7 +134,7 @@ export class ProjectionRunner {
     const remembered = this.positions.get(projection.name);
     const from = remembered ?? (await this.checkpoints.get(projection.name));
     this.positions.delete(projection.name); // until this batch has committed
-    const events = await this.store.readFeed(from, this.batchSize);
+    const events = await this.store.readFeed(from, this.batchSize, this.db);
     if (events.length === 0) {
       this.positions.set(projection.name, from);
       return 0;
@@ -198,7 +198,7 @@ export class ProjectionRunner {
 
   private async heldBack(projection: Projection): Promise<boolean> {
     const position = this.positions.get(projection.name);
-    return position !== undefined && (await this.store.heldBack(position));
+    return position !== undefined && (await this.store.heldBack(position, this.db));
   }
 
   private async ensureLeader(name: string): Promise<boolean> {
