@@ -3,6 +3,7 @@ import type { Database } from '@accountable/database';
 import { FEED_START, type EventStore, type FeedPosition } from '@accountable/event-store';
 import { CheckpointStore } from '../runner/checkpoint-store';
 import type { Projection } from '../runner/projection';
+import { LIVE_SCHEMA, REBUILD_SCHEMA, createShadow, dropShadow, swapIn } from './shadow-table';
 
 export interface ProjectionStatus {
   name: string;
@@ -22,9 +23,23 @@ export interface RebuildProgress {
 /** A projection and the tables it owns (rebuilt side by side in the `rebuild` schema). */
 export interface RebuildableProjection extends Projection {
   readonly tables: readonly string[];
+  /**
+   * Indexes of those tables that `apply` itself reads through. A rebuild creates them before it
+   * loads; the other plain indexes it builds after the load, which costs a fraction.
+   */
+  readonly applyIndexes?: readonly string[];
 }
 
-const REBUILD_SCHEMA = 'rebuild';
+/**
+ * How long one attempt at the switch waits for its locks. Readers and writers queue behind a
+ * waiting ACCESS EXCLUSIVE request, so this bounds how long a long-running query can stall them.
+ */
+const SWITCH_LOCK_TIMEOUT = '500ms';
+/** Attempts at the switch before giving up; each follows a catch-up without locks. */
+const SWITCH_ATTEMPTS = 20;
+
+/** lock_not_available (lock_timeout) or deadlock_detected: the switch is tried again. */
+const isLockWait = (error: unknown) => ['55P03', '40P01'].includes((error as { code?: string }).code ?? '');
 
 /** Feed order: (transaction id, global position); transaction ids are xid8, compared as integers. */
 function before(a: FeedPosition, b: FeedPosition): boolean {
@@ -67,69 +82,143 @@ export class ProjectionAdmin {
 
   /**
    * Blue-green rebuild. The new version of the projection's tables is built in the `rebuild`
-   * schema from position zero, in batches (constant memory), while the live tables keep serving.
-   * The switch is one transaction: lock the live tables against writes (reads go on), apply what
-   * arrived meanwhile, replace the live rows with the rebuilt ones and move the checkpoint. The
-   * rebuilt side is then dropped.
+   * schema from position zero, in batches (constant memory), while the live tables keep serving:
+   * loaded with only the indexes the load needs, then the other indexes are built and what
+   * arrived meanwhile is applied. The switch is one short transaction: lock the live tables, apply
+   * what arrived since, move each live table aside and its rebuilt copy into its place (same
+   * name, indexes, constraints, owner and privileges: `swapIn` refuses otherwise) and move the
+   * checkpoint. Readers and writers wait for that transaction, then see the new tables whole.
+   * The old tables are dropped after it.
    *
-   * The last step also applies committed events beyond the feed's fence (visible to this
+   * The switch also applies committed events beyond the feed's fence (visible to this
    * snapshot): a command that committed after the fence moved must not lose its inline write.
    * Those events will come through the feed again later; every projection applies idempotently.
+   *
+   * Unlike copying rows, a swap is not MVCC-safe (like TRUNCATE): a REPEATABLE READ or
+   * SERIALIZABLE transaction whose snapshot predates the switch and that reads the table only
+   * after it finds the rebuilt table without the rows committed after its snapshot. The service
+   * reads in READ COMMITTED, where each statement takes its snapshot after its locks.
    */
   async rebuild(projection: RebuildableProjection, batchSize = 5000, onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress> {
     const total = Number((await sql<{ n: number }>`SELECT count(*)::bigint AS n FROM events`.execute(this.db)).rows[0].n);
-    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(REBUILD_SCHEMA)}`.execute(this.db);
-    for (const table of projection.tables) {
-      await sql`DROP TABLE IF EXISTS ${sql.id(REBUILD_SCHEMA, table)}`.execute(this.db);
-      await sql`CREATE TABLE ${sql.id(REBUILD_SCHEMA, table)} (LIKE ${sql.id('public', table)} INCLUDING ALL)`.execute(this.db);
-    }
-    const shadow = (executor: Kysely<Database>) => executor.withSchema(REBUILD_SCHEMA);
-    let position: FeedPosition = FEED_START;
     let applied = 0;
-    // One batch; returns how many events it applied.
-    const batch = async (executor: Kysely<Database>): Promise<number> => {
-      const events = await this.store.readFeed(position, batchSize, executor);
-      if (events.length === 0) return 0;
-      await projection.apply(shadow(executor) as never, events);
-      const last = events[events.length - 1];
-      position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      applied += events.length;
+    const progress = (events: number) => {
+      applied += events;
       onProgress?.({ applied, total: Math.max(total, applied) });
-      return events.length;
-    };
-    const catchUp = async (executor: Kysely<Database>) => {
-      while ((await batch(executor)) > 0);
     };
     try {
-      // Most of the work, each batch in its own short transaction: a long one would hold an
-      // xid and stall every live projection behind the feed's fence.
+      const deferred: string[] = [];
+      for (const table of projection.tables) deferred.push(...(await createShadow(this.db, table, projection.applyIndexes ?? [])));
       // Up to the head as it was when we started: with writes going on, chasing the live head
-      // batch by batch might never end. The switch below applies the rest under its lock.
+      // batch by batch might never end.
       const head = await this.store.feedHead();
-      while (before(position, head)) {
-        if ((await this.db.transaction().execute((trx) => batch(trx))) === 0) break;
-      }
-      await this.db.transaction().execute(async (trx) => {
-        for (const table of projection.tables) await sql`LOCK TABLE ${sql.id('public', table)} IN EXCLUSIVE MODE`.execute(trx);
-        await catchUp(trx);
-        const tail = await this.store.readAfterFence(position, trx);
-        if (tail.length) await projection.apply(shadow(trx) as never, tail);
-        for (const table of projection.tables) {
-          await sql`DELETE FROM ${sql.id('public', table)}`.execute(trx);
-          await sql`INSERT INTO ${sql.id('public', table)} SELECT * FROM ${sql.id(REBUILD_SCHEMA, table)}`.execute(trx);
+      let position = await this.load(projection, FEED_START, head, batchSize, progress, 1);
+      // The new tables have no statistics until autovacuum comes by. Without them the planner
+      // guesses 0.5 % of the rows per key and, for a lookup of a few dozen keys, reads the whole
+      // table: the audit owner lookup went quadratic. The first batch's proportions hold as the
+      // table grows.
+      for (const table of projection.tables) await sql`ANALYZE ${sql.id(REBUILD_SCHEMA, table)}`.execute(this.db);
+      position = await this.load(projection, position, head, batchSize, progress);
+      // Side by side: each sorts on its own connection (measured 1.1-1.6 s against 1.8-2.2 s one
+      // after the other for the audit table's four).
+      await Promise.all(deferred.map((statement) => sql.raw(statement).execute(this.db)));
+      for (let attempt = 1; ; attempt++) {
+        // What arrived while we loaded, built indexes or waited, so that little is left to apply
+        // under the switch's lock.
+        position = await this.load(projection, position, await this.store.feedHead(), batchSize, progress);
+        try {
+          progress(await this.switchOver(projection, position, batchSize));
+          break;
+        } catch (error) {
+          if (attempt === SWITCH_ATTEMPTS || !isLockWait(error)) throw error;
         }
-        await trx
-          .insertInto('projection_checkpoints')
-          .values({ name: projection.name, transaction_id: position.transactionId, global_position: position.globalPosition })
-          .onConflict((oc) =>
-            oc.column('name').doUpdateSet({ transaction_id: position.transactionId, global_position: position.globalPosition, updated_at: sql<Date>`now()` }),
-          )
-          .execute();
-        onProgress?.({ applied: applied + tail.length, total: Math.max(total, applied + tail.length) });
-      });
+      }
     } finally {
-      for (const table of projection.tables) await sql`DROP TABLE IF EXISTS ${sql.id(REBUILD_SCHEMA, table)}`.execute(this.db);
+      for (const table of projection.tables) await dropShadow(this.db, table);
     }
-    return { applied, total };
+    return { applied, total: Math.max(total, applied) };
+  }
+
+  /**
+   * Applies the feed after `from` to the shadow tables until past `until` (or `maxBatches`
+   * batches). The next batch is read while one is applied, so that this process decodes events
+   * while PostgreSQL writes rows. The writes go through one connection, each statement in its own
+   * transaction: nobody else reads the shadow tables, a rebuild that fails is dropped whole, and
+   * a short statement holds no xid that would stall the live projections behind the feed's fence.
+   */
+  private async load(
+    projection: RebuildableProjection,
+    from: FeedPosition,
+    until: FeedPosition,
+    batchSize: number,
+    progress: (events: number) => void,
+    maxBatches = Infinity,
+  ): Promise<FeedPosition> {
+    const read = (after: FeedPosition) => {
+      const reading = this.store.readFeed(after, batchSize);
+      // Awaited in turn; if an apply fails first, the read in flight must not go unhandled.
+      reading.catch(() => undefined);
+      return reading;
+    };
+    return this.db.connection().execute(async (connection) => {
+      // Durability can wait for the switch: its synchronous commit flushes the WAL of every
+      // write before it, and a rebuild cut short is dropped and started again anyway.
+      await sql`SET synchronous_commit = off`.execute(connection);
+      try {
+        const shadow = connection.withSchema(REBUILD_SCHEMA);
+        let position = from;
+        let next = before(position, until) ? read(position) : undefined;
+        for (let batches = 1; next; batches++) {
+          const events = await next;
+          if (events.length === 0) break;
+          const last = events[events.length - 1];
+          position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+          next = batches < maxBatches && before(position, until) ? read(position) : undefined;
+          await projection.apply(shadow, events);
+          progress(events.length);
+        }
+        return position;
+      } finally {
+        await sql`RESET synchronous_commit`.execute(connection);
+      }
+    });
+  }
+
+  /**
+   * The switch, in one transaction; returns the feed events it applied. The checkpoint row is
+   * locked before the tables: the live runner moves its checkpoint before it writes, so taking
+   * them in the other order could deadlock with it.
+   */
+  private async switchOver(projection: RebuildableProjection, from: FeedPosition, batchSize: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL lock_timeout = ${sql.lit(SWITCH_LOCK_TIMEOUT)}`.execute(trx);
+      await trx.insertInto('projection_checkpoints').values({ name: projection.name }).onConflict((oc) => oc.column('name').doNothing()).execute();
+      await trx.selectFrom('projection_checkpoints').select('name').where('name', '=', projection.name).forUpdate().execute();
+      for (const table of projection.tables) await sql`LOCK TABLE ${sql.id(LIVE_SCHEMA, table)} IN ACCESS EXCLUSIVE MODE`.execute(trx);
+
+      const shadow = trx.withSchema(REBUILD_SCHEMA);
+      let position = from;
+      let applied = 0;
+      for (;;) {
+        const events = await this.store.readFeed(position, batchSize, trx);
+        if (events.length === 0) break;
+        await projection.apply(shadow, events);
+        const last = events[events.length - 1];
+        position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+        applied += events.length;
+      }
+      const tail = await this.store.readAfterFence(position, trx);
+      if (tail.length) await projection.apply(shadow, tail);
+
+      for (const table of projection.tables) await swapIn(trx, table);
+      await trx
+        .insertInto('projection_checkpoints')
+        .values({ name: projection.name, transaction_id: position.transactionId, global_position: position.globalPosition })
+        .onConflict((oc) =>
+          oc.column('name').doUpdateSet({ transaction_id: position.transactionId, global_position: position.globalPosition, updated_at: sql<Date>`now()` }),
+        )
+        .execute();
+      return applied;
+    });
   }
 }
