@@ -84,6 +84,12 @@ export class AccountReader {
     return row ? this.toRecord(row) : null;
   }
 
+  /** A command's answer: the row it wrote for `sid`, else the row as its transaction sees it. */
+  async answerIn(trx: Kysely<Database>, sid: string, written: ReadonlyMap<string, AccountRow>): Promise<AccountRecord | null> {
+    const row = written.get(sid);
+    return row ? this.toRecord(row) : this.findIn(trx, sid);
+  }
+
   /** Inside a command's transaction: what it has just written included. */
   async findIn(trx: Kysely<Database>, sid: string): Promise<AccountRecord | null> {
     const row = await trx.selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();

@@ -6,7 +6,7 @@ import { EventStore, WrongExpectedVersionError, type ExpectedVersion, type Recor
 import { DB } from '@accountable/platform';
 import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
 import { AccountEventsCommitted } from './account-events-committed';
-import type { AccountRecord } from './account.reader';
+import type { AccountRecord, AccountRow } from './account.reader';
 import { eventMetadata, type CommandContext } from './command-context';
 import { IdempotencyKeyTakenError, IdempotencyStore, type IdempotencyKey } from './idempotency.store';
 
@@ -26,8 +26,17 @@ export interface CommittedAccountEvent {
  */
 export const ACCOUNT_READ_MODEL_WRITER = Symbol('ACCOUNT_READ_MODEL_WRITER');
 export interface AccountReadModelWriter {
-  apply(executor: Kysely<Database>, events: readonly CommittedAccountEvent[]): Promise<void>;
+  /** Returns the rows it wrote, by sid, as its last write left each. */
+  apply(executor: Kysely<Database>, events: readonly CommittedAccountEvent[]): Promise<ReadonlyMap<string, AccountRow>>;
 }
+
+/** What a command's transaction wrote: its events, and the read-model rows as it left them. */
+interface Written {
+  events: CommittedAccountEvent[];
+  rows: ReadonlyMap<string, AccountRow>;
+}
+
+const NOTHING_WRITTEN: Written = { events: [], rows: new Map() };
 
 export interface StreamChange {
   sid: string;
@@ -72,7 +81,7 @@ export class AccountRepository {
     const committed = await this.retrying(() =>
       this.db.transaction().execute(async (trx) => {
         const locked = new Set<string>();
-        return this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked);
+        return (await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked)).events;
       }),
     );
     this.published(committed, context);
@@ -80,8 +89,9 @@ export class AccountRepository {
   }
 
   /**
-   * `exclusive` for an API command that answers with an account: `answer` reads it in the same
-   * transaction, so it shows exactly what this command committed.
+   * `exclusive` for an API command that answers with an account: `answer` gets, in the same
+   * transaction, the read-model rows the command wrote (as it left them), or reads the account
+   * when it wrote none, so it shows exactly what this command committed.
    *
    * With an Idempotency-Key, the requests sharing it take turns (its lock comes before any
    * stream lock). If the key already holds an answer, that answer is returned and nothing is
@@ -93,7 +103,7 @@ export class AccountRepository {
    */
   async exclusiveWithAnswer(
     decide: (load: LockedLoad) => Promise<readonly StreamChange[]>,
-    answer: (trx: Kysely<Database>) => Promise<AccountRecord>,
+    answer: (trx: Kysely<Database>, written: ReadonlyMap<string, AccountRow>) => Promise<AccountRecord>,
     context: CommandContext,
     idempotency?: IdempotencyKey,
   ): Promise<AccountRecord> {
@@ -105,11 +115,11 @@ export class AccountRepository {
           if (original) return { committed: [], account: original };
         }
         const locked = new Set<string>();
-        const committed = await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked);
-        const account = await answer(trx);
+        const written = await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked);
+        const account = await answer(trx, written.rows);
         // Last: the append must be the transaction's first write (no transaction id before its stream lock).
         if (idempotency) await this.idempotency.insert(trx, idempotency, account);
-        return { committed, account };
+        return { committed: written.events, account };
       }),
     );
     this.published(outcome.committed, context);
@@ -133,7 +143,7 @@ export class AccountRepository {
    */
   async commit(changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
     if (!changes.some((c) => c.events.length > 0)) return [];
-    const committed = await this.db.transaction().execute((trx) => this.write(trx, changes, context));
+    const committed = (await this.db.transaction().execute((trx) => this.write(trx, changes, context))).events;
     this.published(committed, context);
     return committed;
   }
@@ -157,9 +167,9 @@ export class AccountRepository {
     changes: readonly StreamChange[],
     context: CommandContext,
     locked: ReadonlySet<string> = new Set(),
-  ): Promise<CommittedAccountEvent[]> {
+  ): Promise<Written> {
     const pending = changes.filter((c) => c.events.length > 0);
-    if (pending.length === 0) return [];
+    if (pending.length === 0) return NOTHING_WRITTEN;
     const metadata = eventMetadata(context);
     const unlocked = pending.map((c) => accountStreamId(c.sid)).filter((s) => !locked.has(s));
     if (unlocked.length > 1 || (unlocked.length === 1 && unlocked[0] !== accountStreamId(pending[0].sid))) {
@@ -184,8 +194,7 @@ export class AccountRepository {
         written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: null }),
       );
     }
-    if (written.length) await this.readModel.apply(trx, written);
-    return written;
+    return { events: written, rows: written.length ? await this.readModel.apply(trx, written) : new Map() };
   }
 
   /** Load → decide → commit on one stream: the shape of the operator commands. */

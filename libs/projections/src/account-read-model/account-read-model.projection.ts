@@ -21,20 +21,20 @@ export class ReadModelDriftError extends Error {
  * version (the row must be at version - 1), so applying an event twice changes nothing: the
  * command's inline write and the feed-driven projection can both run it, in either order.
  */
-export async function applyAccountEvent(executor: Kysely<Database>, event: AccountReadModelInput): Promise<void> {
-  if (!isAccountEvent(event) || !event.streamId.startsWith(ACCOUNT_STREAM_PREFIX)) return;
+export async function applyAccountEvent(executor: Kysely<Database>, event: AccountReadModelInput): Promise<Row | undefined> {
+  if (!isAccountEvent(event) || !event.streamId.startsWith(ACCOUNT_STREAM_PREFIX)) return undefined;
   const sid = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
   const v = event.streamVersion;
   // Truncated to milliseconds: the precision of JavaScript dates and of page tokens.
   const at = sql<Date>`date_trunc('milliseconds', coalesce(${event.recordedAt}::timestamptz, now()))`;
 
   if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
-    await executor
+    return executor
       .insertInto('account_read_model')
       .values(createdRow(sid, event, at, v))
       .onConflict((oc) => oc.column('sid').doNothing())
-      .execute();
-    return;
+      .returningAll()
+      .executeTakeFirst();
   }
 
   let update = executor.updateTable('account_read_model').set({ version: v });
@@ -59,17 +59,25 @@ export async function applyAccountEvent(executor: Kysely<Database>, event: Accou
       update = update.set({ type: event.data.type, date_updated: at });
       break;
   }
-  const result = await update.where('sid', '=', sid).where('version', '=', v - 1).executeTakeFirst();
-  if (result.numUpdatedRows === 1n) return;
+  const updated = await update.where('sid', '=', sid).where('version', '=', v - 1).returningAll().executeTakeFirst();
+  if (updated) return updated;
   const row = await executor.selectFrom('account_read_model').select('version').where('sid', '=', sid).executeTakeFirst();
-  if (row && row.version >= v) return; // already applied (inline, or a previous delivery)
+  if (row && row.version >= v) return undefined; // already applied (inline, or a previous delivery)
   throw new ReadModelDriftError(`account ${sid}: read model at version ${row?.version ?? 'none'}, event at ${v}`);
 }
 
-/** The inline half, for command handlers (ACCOUNT_READ_MODEL_WRITER): the same guarded writes. */
+/**
+ * The inline half, for command handlers (ACCOUNT_READ_MODEL_WRITER): the same guarded writes.
+ * Returns each account's row as the last of its writes left it, so a command can answer with it.
+ */
 export const accountReadModelWriter = {
-  async apply(executor: Kysely<Database>, events: readonly AccountReadModelInput[]): Promise<void> {
-    for (const event of events) await applyAccountEvent(executor, event);
+  async apply(executor: Kysely<Database>, events: readonly AccountReadModelInput[]): Promise<Map<string, Row>> {
+    const written = new Map<string, Row>();
+    for (const event of events) {
+      const row = await applyAccountEvent(executor, event);
+      if (row) written.set(row.sid, row);
+    }
+    return written;
   },
 };
 

@@ -29,7 +29,7 @@ export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccount
           { sid: caller.sid, expected: caller.version, events: events.owner },
         ];
       },
-      async (trx) => (await this.reader.findIn(trx, sid))!,
+      async (trx, written) => (await this.reader.answerIn(trx, sid, written))!,
       command.context,
       command.idempotency,
     );

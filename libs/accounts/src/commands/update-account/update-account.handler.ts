@@ -25,7 +25,7 @@ export class UpdateAccountHandler implements ICommandHandler<UpdateAccountComman
           ...(owner ? [{ sid: owner.sid, expected: owner.version, events: events.owner }] : []),
         ];
       },
-      async (trx) => (await this.reader.findIn(trx, targetSid))!,
+      async (trx, written) => (await this.reader.answerIn(trx, targetSid, written))!,
       context,
       idempotency,
     );
