@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createKysely, createPool, migrateToLatest, startEmbeddedPostgres } from '../../libs/database/src';
-import { binaries, serverUser } from '../../libs/database/src/embedded-postgres';
+import { binaries, isAlive, serverUser } from '../../libs/database/src/embedded-postgres';
 
 const EMBEDDED_PREFIX = 'accountable-test-';
 
@@ -79,14 +79,5 @@ async function sweepOrphans(): Promise<void> {
       spawnSync(binaries().pg_ctl, ['stop', '-w', '-t', '30', '-m', 'immediate', '-D', pgData], { ...(await serverUser()), stdio: 'ignore' });
     }
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
