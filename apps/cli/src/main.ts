@@ -13,7 +13,10 @@ class CommanderExit extends Error {}
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(2);
-  const runtime = await openRuntime(config, {
+  // Whole-log work (a rebuild, a verification, migrations) runs statements that last as long as
+  // the log is large: the service's statement timeout is for requests, not for these.
+  const wholeLog = ['rebuild', 'verify', 'migrate'].some((command) => process.argv.includes(command));
+  const runtime = await openRuntime(wholeLog ? { ...config, DB_STATEMENT_TIMEOUT_MS: 0 } : config, {
     applicationName: 'accountable-cli',
     migrate: !process.argv.includes('migrate'),
     log: (message) => process.stderr.write(`[accountable] ${message}\n`),

@@ -54,8 +54,15 @@ export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions
   }
   try {
     if (options.migrate !== false) {
-      const applied = await migrateToLatest(db);
-      if (applied.length) options.log?.(`applied migrations: ${applied.join(', ')}`);
+      // On a connection of their own without the statement timeout: a migration that builds an
+      // index over a large log takes longer than any request may.
+      const migrator = createKysely(createPool(target.url, { ...poolOptions, max: 1, statementTimeoutMs: undefined }));
+      try {
+        const applied = await migrateToLatest(migrator);
+        if (applied.length) options.log?.(`applied migrations: ${applied.join(', ')}`);
+      } finally {
+        await migrator.destroy();
+      }
     }
   } catch (error) {
     await db.destroy().catch(() => undefined);
