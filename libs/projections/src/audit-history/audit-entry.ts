@@ -34,7 +34,8 @@ export interface AuditEntry {
   eventDate: Date;
 }
 
-const REASON_TEXT: Partial<Record<StatusChangeReason, string>> = {
+/** Exported for the rebuild's SQL load (AuditHistoryProjection.loadRange), which must say the same. */
+export const REASON_TEXT: Partial<Record<StatusChangeReason, string>> = {
   owner_suspended: ' (its owner account was suspended)',
   owner_reactivated: ' (its owner account was reactivated)',
 };
