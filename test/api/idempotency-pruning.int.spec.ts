@@ -56,7 +56,15 @@ describe('Idempotency-Key pruning', () => {
       await sql`
         INSERT INTO idempotency_keys (account_sid, key, request_hash, response, created_at)
         VALUES ('AC' || repeat('1', 32), 'expired', 'hash', 'sealed', now() - interval '2 days')`.execute(service.runtime.db);
-      expect(await service.app.get(IdempotencyKeyPruner).pruneAll()).toBe(1);
+      // The pass the service made at start-up may be the one deleting it (ours then skips the
+      // locked row): either way it goes, within a few passes.
+      const left = async () =>
+        (await sql<{ n: number }>`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = 'expired'`.execute(service.runtime.db)).rows[0].n;
+      for (let pass = 0; pass < 50 && (await left()) > 0; pass++) {
+        await service.app.get(IdempotencyKeyPruner).pruneAll();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await left()).toBe(0);
     } finally {
       await service.close();
     }
