@@ -89,8 +89,8 @@ export interface RebuildResult {
  * Events per rebuild batch (`--batch-size`), kept at 3000 so that runs compare with earlier ones.
  * No longer a limit: both projections bind one array per column, whatever the batch size (the
  * multi-row VALUES they used to send met PostgreSQL's 65,535 parameters above ~3,600 audited
- * events). The audit rebuild loads the log in SQL and uses batches only for what arrives
- * meanwhile, or for a log its SQL load cannot take.
+ * events). Both rebuilds load the log in SQL and use batches only for what arrives
+ * meanwhile, or for a log their SQL load cannot take.
  */
 export const REBUILD_BATCH_SIZE = 3000;
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
-import { ACCOUNT_STREAM_PREFIX, AccountEventType, isAccountEvent, type MainAccountCreated, type SubaccountCreated } from '@accountable/accounts';
+import { ACCOUNT_STREAM_PREFIX, AccountEventType, SCHEMA_VERSION, isAccountEvent, type MainAccountCreated, type SubaccountCreated } from '@accountable/accounts';
+import type { FeedPosition } from '@accountable/event-store';
 import type { Projection } from '../runner/projection';
 
 /** The minimum the read model needs of an event; `recordedAt` null means "this transaction's now()". */
@@ -82,6 +83,7 @@ export const accountReadModelWriter = {
 };
 
 type Row = Selectable<AccountReadModelTable>;
+const T = AccountEventType;
 
 /**
  * `row` after `event`, by the rules of applyAccountEvent's statements: a creation inserts unless
@@ -229,6 +231,96 @@ export class AccountReadModelProjection implements Projection {
     for (const [sid, list] of bySid) {
       if (oneByOne.has(sid)) for (const event of list) await applyAccountEvent(trx, event);
     }
+  }
+
+  /**
+   * A rebuild's load of the feed range (after, until] into `schema`'s account_read_model, in SQL:
+   * one INSERT ... SELECT from `events`, each account's row folded from its events by aggregates,
+   * no rows through this process. `evolveRow` stays the definition: this says the same for
+   * accounts whose events in the range are all of the current schema version with the shapes the
+   * contract gives the fields read, and run 1, 2, ... n from the creation in version order (which
+   * is their feed order), none of which has a row in the table yet. The same statement checks
+   * that first and, for any other range, writes nothing and returns null: the caller then applies
+   * the range through `apply`, which also raises what the batch path raises (a gap, an update
+   * without its creation: ReadModelDriftError). The shadow table is private to the rebuild and
+   * the range is delivered once, so no ON CONFLICT. test/projections/accounts-rebuild-sql.int.spec.ts
+   * holds the two equal. Returns the number of feed events in the range.
+   */
+  async loadRange(db: Kysely<Database>, schema: string, after: FeedPosition, until: FeedPosition): Promise<number | null> {
+    const prefix = ACCOUNT_STREAM_PREFIX;
+    const range = sql`(e.transaction_id, e.global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
+          AND (e.transaction_id, e.global_position) <= (${until.transactionId}::xid8, ${until.globalPosition}::bigint)`;
+    const target = sql.id(schema, 'account_read_model');
+    const isString = (path: string) => sql`jsonb_typeof(e.data -> ${path}) = 'string'`;
+    // Per account, the version of the last event that sets each group of fields: its values are the row's.
+    const creations = [T.MainAccountCreated, T.SubaccountCreated];
+    const setBy = {
+      last_named: [...creations, T.AccountRenamed],
+      last_typed: [...creations, T.AccountUpgraded],
+      last_status: [T.AccountStatusChanged],
+      last_updated: [...creations, T.AccountRenamed, T.AccountStatusChanged, T.AccountUpgraded],
+    };
+    const { rows } = await sql<{ events: string; faithful: boolean }>`
+      WITH seen AS (
+        SELECT e.stream_id, e.stream_version AS v, e.transaction_id, e.global_position, e.type,
+               coalesce(
+                 e.schema_version = CASE e.type ${sql.join(
+                   Object.values(T).map((type) => sql`WHEN ${type} THEN ${SCHEMA_VERSION[type]}::int`),
+                   sql` `,
+                 )} END
+                 AND CASE e.type
+                       WHEN ${T.MainAccountCreated} THEN ${isString('friendlyName')} AND ${isString('type')} AND ${isString('authToken')}
+                       WHEN ${T.SubaccountCreated} THEN ${isString('friendlyName')} AND ${isString('type')} AND ${isString('authToken')}
+                         AND ${isString('ownerAccountSid')}
+                       WHEN ${T.AccountRenamed} THEN ${isString('friendlyName')}
+                       WHEN ${T.AccountStatusChanged} THEN ${isString('status')}
+                       WHEN ${T.AccountUpgraded} THEN ${isString('type')}
+                       ELSE true
+                     END, false) AS readable,
+               e.data ->> 'friendlyName' AS friendly_name, e.data ->> 'type' AS account_type, e.data ->> 'authToken' AS auth_token,
+               e.data ->> 'ownerAccountSid' AS owner_account_sid, e.data ->> 'status' AS status,
+               -- evolveRow's status === 'suspended' && reason === 'owner_suspended', for a reason of any JSON type or none.
+               coalesce(e.data -> 'status' = '"suspended"'::jsonb AND e.data -> 'reason' = '"owner_suspended"'::jsonb, false) AS suspended_by_owner,
+               CASE e.type WHEN ${T.SubaccountAdded} THEN 1 WHEN ${T.SubaccountReleased} THEN -1 ELSE 0 END AS step,
+               date_trunc('milliseconds', e.recorded_at) AS recorded_at
+          FROM events e
+         WHERE ${range} AND left(e.stream_id, ${prefix.length}) = ${prefix} AND e.type = ANY(${Object.values(T)}::text[])
+      ), ordered AS (
+        SELECT seen.*, row_number() OVER w AS n, sum(step) OVER w AS balance,
+               lag(transaction_id) OVER w AS previous_transaction, lag(global_position) OVER w AS previous_position,
+               ${sql.join(Object.entries(setBy).map(([name, types]) => sql`max(v) FILTER (WHERE type = ANY(${types}::text[])) OVER account AS ${sql.id(name)}`))}
+          FROM seen
+        WINDOW account AS (PARTITION BY stream_id), w AS (account ORDER BY v)
+      ), accounts AS (
+        SELECT substr(stream_id, ${prefix.length + 1}) AS sid,
+               bool_and(readable AND n = v AND (v = 1) = (type = ANY(${creations}::text[]))
+                        AND (n = 1 OR (previous_transaction, previous_position) < (transaction_id, global_position))) AS faithful,
+               bool_or(type = ${T.MainAccountCreated}) AS is_main,
+               min(owner_account_sid) FILTER (WHERE v = 1) AS owner_account_sid,
+               min(friendly_name) FILTER (WHERE v = last_named) AS friendly_name,
+               min(account_type) FILTER (WHERE v = last_typed) AS type,
+               coalesce(min(status) FILTER (WHERE v = last_status), 'active') AS status,
+               min(auth_token) FILTER (WHERE v = 1) AS auth_token,
+               coalesce(bool_or(suspended_by_owner) FILTER (WHERE v = last_status), false) AS suspended_by_owner,
+               -- greatest(open_subaccounts - 1, 0) at each step, from 0: the running sum less its lowest point below 0.
+               sum(step) - least(min(balance), 0) AS open_subaccounts,
+               min(recorded_at) FILTER (WHERE v = 1) AS date_created,
+               min(recorded_at) FILTER (WHERE v = last_updated) AS date_updated,
+               max(v) AS version
+          FROM ordered
+         GROUP BY stream_id
+      ), verdict AS (
+        SELECT coalesce(bool_and(faithful), true) AND NOT EXISTS (SELECT 1 FROM ${target} r WHERE r.sid IN (SELECT sid FROM accounts)) AS faithful
+          FROM accounts
+      ), written AS (
+        INSERT INTO ${target} (${sql.join(ROW_COLUMNS.map((name) => sql.id(name)))})
+        SELECT sid, CASE WHEN is_main THEN sid ELSE owner_account_sid END, is_main, friendly_name, type, status, auth_token, suspended_by_owner,
+               open_subaccounts, date_created, date_updated, version
+          FROM accounts
+         WHERE (SELECT faithful FROM verdict)
+      )
+      SELECT (SELECT faithful FROM verdict) AS faithful, (SELECT count(*) FROM events e WHERE ${range}) AS events`.execute(db);
+    return rows[0].faithful ? Number(rows[0].events) : null;
   }
 
   async reset(trx: Transaction<Database>): Promise<void> {
