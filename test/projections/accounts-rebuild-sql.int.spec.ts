@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { EventStore, FEED_START, type FeedPosition } from '@accountable/event-store';
 import { AccountReadModelProjection, ProjectionAdmin, ProjectionRunner, ReadModelDriftError } from '@accountable/projections';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { appendAccounts, insertMains, liveRows, rowsOf } from './rebuild.helpers';
+import { appendAccounts, insertMains, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 
 const SCHEMA = 'accounts_sql_check';
 /** The batch path's rows for a range, written by `apply` beside the SQL load's. */
@@ -40,20 +40,7 @@ describe('accounts rebuild SQL load', () => {
   afterEach(() => t.destroy());
 
   const rowsIn = async (schema: string) => (await sql<Record<string, unknown>>`SELECT * FROM ${sql.id(schema, 'account_read_model')} ORDER BY sid`.execute(t.db)).rows;
-  /** The feed's head once it has reached the newest event: other files' open transactions hold it back for a while. */
-  const head = async (): Promise<FeedPosition> => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const position = await store.feedHead();
-      const { rows } = await sql<{ behind: boolean }>`
-        SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > (${position.transactionId}::xid8, ${position.globalPosition}::bigint)) AS behind`.execute(
-        t.db,
-      );
-      if (!rows[0].behind) return position;
-      if (Date.now() > deadline) throw new Error('the feed did not reach the newest event');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const head = () => settledHead(store);
   const loadAll = async () => projection.loadRange(t.db, SCHEMA, FEED_START, await head());
   const eventCount = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM events`.execute(t.db)).rows[0].n);
   const positionOf = async (streamId: string, version: number): Promise<FeedPosition> => {

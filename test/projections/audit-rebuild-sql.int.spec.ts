@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import { EventStore, FEED_START, type EventMetadata, type FeedPosition } from '@accountable/event-store';
+import { EventStore, FEED_START, type EventMetadata } from '@accountable/event-store';
 import { AuditHistoryProjection, ProjectionAdmin, ProjectionRunner } from '@accountable/projections';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { appendAccounts, liveRows, rowsOf } from './rebuild.helpers';
+import { appendAccounts, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 
 const SCHEMA = 'audit_sql_check';
 
@@ -28,20 +28,7 @@ describe('audit rebuild SQL load', () => {
   afterEach(() => t.destroy());
 
   const sqlRows = async () => (await sql`SELECT * FROM ${sql.id(SCHEMA, 'audit_history')} ORDER BY sid`.execute(t.db)).rows;
-  /** The feed's head once it has reached the newest event: other files' open transactions hold it back for a while. */
-  const head = async (): Promise<FeedPosition> => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const position = await store.feedHead();
-      const { rows } = await sql<{ behind: boolean }>`
-        SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > (${position.transactionId}::xid8, ${position.globalPosition}::bigint)) AS behind`.execute(
-        t.db,
-      );
-      if (!rows[0].behind) return position;
-      if (Date.now() > deadline) throw new Error('the feed did not reach the newest event');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const head = () => settledHead(store);
   const loadAll = async () => projection.loadRange(t.db, SCHEMA, FEED_START, await head());
   const eventCount = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM events`.execute(t.db)).rows[0].n);
 

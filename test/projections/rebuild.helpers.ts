@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import type { EventMetadata, EventStore } from '@accountable/event-store';
+import type { EventMetadata, EventStore, FeedPosition } from '@accountable/event-store';
 import { CheckpointConflictError, type ProjectionRunner, type RebuildableProjection } from '@accountable/projections';
 
 /** Shared by the rebuild suites (not a spec itself). */
@@ -131,4 +131,15 @@ export async function liveRows(db: Kysely<Database>, runner: ProjectionRunner, p
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return rowsOf(db, projection.tables[0]);
+}
+
+/** The feed's head once it has reached the newest event: other files' open transactions hold it back for a while. */
+export async function settledHead(store: EventStore, timeoutMs = 30_000): Promise<FeedPosition> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const position = await store.feedHead();
+    if (!(await store.heldBack(position))) return position;
+    if (Date.now() > deadline) throw new Error('the feed did not reach the newest event');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
