@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { createServer } from 'node:net';
+export { freePort } from '../../libs/database/src/embedded-postgres';
 import { runCli, startService, tail, type CliResult, type ServiceProcess } from '../support/processes';
 
 /**
@@ -164,17 +164,6 @@ export async function waitUntil(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A port nobody listens on right now (for a server that must come back on the same one). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ProjectionStatusRow {
   name: string;

@@ -227,7 +227,8 @@ async function ensureDatabase(port: number, password: string, database: string) 
   }
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on now (also for tests whose server must come back on the same one). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

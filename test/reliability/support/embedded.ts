@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort, isAlive } from '../../../libs/database/src/embedded-postgres';
+
+export { freePort };
 
 /**
  * The embedded PostgreSQL of a service's DATA_DIR, as a crash sees it: the postmaster's pid from
@@ -33,15 +35,6 @@ export function childrenOf(pid: number): number[] {
   return children;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** SIGKILL to the postmaster and every process it forked; returns how many were killed. */
 export function killPostgres(dataDir: string): number[] {
   const pid = postmasterPid(dataDir);
@@ -65,14 +58,3 @@ export async function waitGone(pids: number[], timeoutMs = 15_000): Promise<void
   }
 }
 
-/** A port nobody listens on now, for a service that must come back on the same one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
