@@ -46,7 +46,9 @@ describe('CLI for debugging', () => {
       [3, 'AccountRenamed'],
       [4, 'AccountStatusChanged'],
     ]);
-    expect(Object.keys(steps[0]).sort()).toEqual(['actor', 'changes', 'recorded_at', 'state', 'type', 'version']);
+    expect(Object.keys(steps[0]).sort()).toEqual(
+      ['actor', 'causation_id', 'changes', 'event_id', 'reason', 'recorded_at', 'state', 'subaccount_sid', 'type', 'version'],
+    );
     expect(steps[1].changes).toEqual({ friendly_name: { previous: 'alpha', updated: 'beta' } });
     expect(steps[3].changes).toEqual({ status: { previous: 'active', updated: 'suspended' } });
     expect(steps[1].actor).toMatchObject({ type: 'account', sid: mainSid, source: 'api' });

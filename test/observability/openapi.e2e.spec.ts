@@ -27,12 +27,16 @@ describe('API documentation', () => {
     };
     const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
     expect(operations).toEqual(
-      expect.arrayContaining(['ListAccount', 'CreateAccount', 'FetchAccount', 'UpdateAccount', 'ListEvent', 'FetchEvent']),
+      expect.arrayContaining(['ListAccount', 'CreateAccount', 'FetchAccount', 'UpdateAccount', 'ListEvent', 'FetchEvent', 'ListAccountHistory', 'FetchAccountState']),
     );
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/2010-04-01/Accounts.json', '/v1/Events', '/v1/Events/{sid}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/2010-04-01/Accounts.json', '/v1/Events', '/v1/Events/{sid}', '/v1/Accounts/{sid}/History', '/v1/Accounts/{sid}/State']),
+    );
     expect(doc.components.schemas).toHaveProperty('AccountSchema');
     expect(doc.components.schemas).toHaveProperty('MonitorEventSchema');
     expect(doc.components.schemas).toHaveProperty('TwilioErrorSchema');
+    expect(doc.components.schemas).toHaveProperty('AccountHistoryPageSchema');
+    expect(doc.components.schemas).toHaveProperty('AccountStateSchema');
     expect(doc.components.securitySchemes).toHaveProperty('accountSid_authToken');
     expect(doc.paths['/2010-04-01/Accounts.json'].post.responses).toHaveProperty('201');
   });

@@ -7,6 +7,7 @@ import { ACCOUNT_READ_MODEL_WRITER, AccountsModule, IdempotencyKeyPruner } from 
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
 import { accountReadModelWriter, GetAuditEventHandler, ListAuditEventsHandler, projectionsProvider, ProjectorService } from '@accountable/projections';
+import { AccountHistoryController } from './accounts/account-history.controller';
 import { AccountsController } from './accounts/accounts.controller';
 import { EventsController } from './events/events.controller';
 import { TerminusModule } from '@nestjs/terminus';
@@ -47,7 +48,7 @@ export class AppModule {
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [AccountsController, EventsController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [AccountsController, AccountHistoryController, EventsController] : []), HealthController, MetricsController],
       providers: [
         BasicAuthGuard,
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },

@@ -10,6 +10,7 @@ import { SuspendMainAccountHandler } from './commands/suspend-main-account/suspe
 import { UpdateAccountHandler } from './commands/update-account/update-account.handler';
 import { UpgradeAccountHandler } from './commands/upgrade-account/upgrade-account.handler';
 import { OwnerCascadeProjection } from './process-managers/owner-cascade.projection';
+import { AccountHistoryHandler } from './queries/account-history/account-history.handler';
 import { GetAccountHandler } from './queries/get-account/get-account.handler';
 import { ListAccountsHandler } from './queries/list-accounts/list-accounts.handler';
 import { AccountStateAtHandler, ReplayAccountHandler } from './queries/replay-account/replay-account.handler';
@@ -35,6 +36,7 @@ import { VerifyReadModelHandler } from './queries/verify-read-model/verify-read-
     ListAccountsHandler,
     ReplayAccountHandler,
     AccountStateAtHandler,
+    AccountHistoryHandler,
     VerifyReadModelHandler,
   ],
   // The pruner is exported, not provided here: only processes that do background work run it.

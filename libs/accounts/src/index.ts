@@ -22,5 +22,6 @@ export { OwnerCascadeProjection, followUpEventId } from './process-managers/owne
 export { GetAccountQuery } from './queries/get-account/get-account.query';
 export { ListAccountsQuery, type AccountListPage } from './queries/list-accounts/list-accounts.query';
 export { ReplayAccountQuery, AccountStateAtQuery, type ReplayStep, type AccountSnapshot } from './queries/replay-account/replay-account.query';
+export { AccountHistoryQuery, MAX_LINKED_EFFECTS, type AccountHistory, type HistoryEntry, type EventLink } from './queries/account-history/account-history.query';
 export { snapshotOf } from './queries/replay-account/replay-account.handler';
 export { VerifyReadModelQuery, type Drift, type VerifyReport } from './queries/verify-read-model/verify-read-model.query';

@@ -133,6 +133,32 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row));
   }
 
+  /** The events with these ids, wherever they are, in global order; unknown ids are skipped. */
+  async readEvents(eventIds: readonly string[], executor: Executor = this.db): Promise<RecordedEvent[]> {
+    const ids = eventIds.filter(isUuid);
+    if (ids.length === 0) return [];
+    const rows = await executor.selectFrom('events').selectAll().where(sql<boolean>`event_id = ANY(${ids}::uuid[])`).orderBy('global_position').execute();
+    return rows.map((row) => this.toRecorded(row as unknown as EventRow));
+  }
+
+  /**
+   * The events whose metadata names one of `causationIds` as their cause, at most `limitPerCause`
+   * for each, each cause's in global order. One index probe per cause (events_causation_idx,
+   * migration 0008): the expressions below must stay the index's.
+   */
+  async readCausedBy(causationIds: readonly string[], limitPerCause: number, executor: Executor = this.db): Promise<RecordedEvent[]> {
+    const ids = [...new Set(causationIds)];
+    if (ids.length === 0) return [];
+    const { rows } = await sql<EventRow>`
+      SELECT e.* FROM unnest(${ids}::text[]) AS c(id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM events
+          WHERE metadata ? 'causationId' AND metadata->>'causationId' = c.id
+          ORDER BY global_position LIMIT ${limitPerCause}
+       ) AS e`.execute(executor);
+    return rows.map((row) => this.toRecorded(row));
+  }
+
   /** The stream's current version, or null if it does not exist. */
   async streamVersion(streamId: string, executor: Executor = this.db): Promise<number | null> {
     const row = await executor.selectFrom('streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();
@@ -232,3 +258,7 @@ function concurrentDuplicateVersion(error: unknown): number | null | undefined {
     return null;
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids read back from metadata are only text: one that is not a uuid names no event. */
+const isUuid = (id: string): boolean => UUID.test(id);

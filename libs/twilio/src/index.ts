@@ -9,3 +9,4 @@ export * from './monitor-event.resource';
 export * from './events-page.envelope';
 export * from './request.parser';
 export { withQuery } from './query-string.util';
+export * from './account-history.resource';

@@ -157,3 +157,31 @@ export function parseEventQuery(query: Record<string, unknown>): EventQuery {
   }
   return result;
 }
+
+/**
+ * An instant given as an ISO 8601 date or date-time, taken inclusively at the precision written
+ * (as EndDate is): the last millisecond it covers, so `…T20:00:00Z` includes 20:00:00.999 and a
+ * date alone its whole day. Null when it is not one.
+ */
+export function parseInclusiveInstant(raw: unknown): Date | null {
+  const text = singleParam(raw);
+  if (text === undefined || text.length > 40) return null;
+  const parsed = parseDateTime(text);
+  return parsed ? new Date(parsed.at.getTime() + parsed.resolutionMs - 1) : null;
+}
+
+/** `/v1/Accounts/{Sid}/State`: exactly one of `Version` (an integer from 1) and `AsOf`, else 20002. */
+export function parseStateAt(query: Record<string, unknown>): { version: number } | { asOf: Date } {
+  const version = singleParam(query.Version);
+  const asOf = singleParam(query.AsOf);
+  const given = [version, asOf].filter((value) => value !== undefined && value !== '');
+  if (given.length !== 1) throw TwilioErrors.invalidParameter('Give exactly one of Version and AsOf');
+  if (version !== undefined && version !== '') {
+    const n = parseNonNegativeInteger(version);
+    if (typeof n !== 'number' || n < 1 || !Number.isSafeInteger(n)) throw TwilioErrors.invalidParameter('Version must be an integer from 1');
+    return { version: n };
+  }
+  const at = parseInclusiveInstant(asOf);
+  if (!at) throw TwilioErrors.invalidParameter('AsOf must be an ISO 8601 date or date-time, e.g. 2026-11-27T22:41:34Z');
+  return { asOf: at };
+}

@@ -4,6 +4,7 @@ import type { AccountReadModelTable, Database } from '@accountable/database';
 import { DB, READ_DB, ReadYourWrites } from '@accountable/platform';
 import { SecretBox } from '@accountable/secrets';
 import type { AccountStatus, AccountType } from '../domain';
+import type { Caller } from './caller';
 
 /** An account as the API shows it; `authToken` is decrypted. */
 export interface AccountRecord {
@@ -115,6 +116,20 @@ export class AccountReader {
     }
     const rows = await query.limit(request.limit).execute();
     return rows.map((row) => this.toRecord(row));
+  }
+
+  /** Which of `sids` the caller may see (canSee), in one query. */
+  async visibleSids(caller: Caller, sids: readonly string[]): Promise<Set<string>> {
+    const distinct = [...new Set(sids)];
+    if (!caller.isMain) return new Set(distinct.filter((sid) => sid === caller.sid));
+    if (distinct.length === 0) return new Set();
+    const rows = await (await this.consistency.reader())
+      .selectFrom('account_read_model')
+      .select('sid')
+      .where('sid', 'in', distinct)
+      .where('owner_account_sid', '=', caller.sid)
+      .execute();
+    return new Set(rows.map((row) => row.sid));
   }
 
   toRecord(row: AccountRow): AccountRecord {

@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EventStore, type RecordedEvent } from '@accountable/event-store';
 import { formatRfc2822 } from '@accountable/twilio';
-import { accountStreamId, evolve, isAccountEvent, type AccountState } from '../../domain';
+import { AccountEventType, accountStreamId, evolve, isAccountEvent, type AccountState } from '../../domain';
 import { AccountStateAtQuery, ReplayAccountQuery, type AccountSnapshot, type ReplayStep } from './replay-account.query';
 
 const SHOWN_FIELDS = ['friendly_name', 'owner_account_sid', 'status', 'type'] as const;
@@ -30,6 +30,20 @@ function* replay(events: readonly RecordedEvent[]): Generator<{ event: RecordedE
   }
 }
 
+/** What an event says beyond the fields it changes: why a status changed, which subaccount was added. */
+function detailsOf(event: RecordedEvent): Pick<ReplayStep, 'reason' | 'subaccount_sid'> {
+  if (!isAccountEvent(event)) return { reason: null, subaccount_sid: null };
+  switch (event.type) {
+    case AccountEventType.AccountStatusChanged:
+      return { reason: event.data.reason, subaccount_sid: null };
+    case AccountEventType.SubaccountAdded:
+    case AccountEventType.SubaccountReleased:
+      return { reason: null, subaccount_sid: event.data.subaccountSid };
+    default:
+      return { reason: null, subaccount_sid: null };
+  }
+}
+
 @QueryHandler(ReplayAccountQuery)
 export class ReplayAccountHandler implements IQueryHandler<ReplayAccountQuery, ReplayStep[]> {
   constructor(private readonly store: EventStore) {}
@@ -47,8 +61,18 @@ export class ReplayAccountHandler implements IQueryHandler<ReplayAccountQuery, R
       return {
         version: event.streamVersion,
         type: event.type,
+        event_id: event.eventId,
         recorded_at: event.recordedAt.toISOString(),
-        actor: { type: m.actorType ?? null, sid: m.actorSid ?? null, source: m.source ?? null, ip: m.sourceIp ?? null },
+        actor: {
+          type: m.actorType ?? null,
+          sid: m.actorSid ?? null,
+          source: m.source ?? null,
+          ip: m.sourceIp ?? null,
+          user_agent: m.userAgent ?? null,
+          request_id: m.requestId ?? null,
+        },
+        causation_id: m.causationId ?? null,
+        ...detailsOf(event),
         changes,
         state: next,
       };

@@ -15,8 +15,23 @@ export interface AccountSnapshot {
 export interface ReplayStep {
   version: number;
   type: string;
+  /** The stored event's id (its Monitor sid is `AE` + its hex digits). */
+  event_id: string;
   recorded_at: string;
-  actor: { type: string | null; sid: string | null; source: string | null; ip: string | null };
+  actor: {
+    type: string | null;
+    sid: string | null;
+    source: string | null;
+    ip: string | null;
+    user_agent: string | null;
+    request_id: string | null;
+  };
+  /** The event that caused this one (an owner cascade's parent), by id; null for a direct change. */
+  causation_id: string | null;
+  /** AccountStatusChanged: `requested`, `operator`, `owner_suspended` or `owner_reactivated`. */
+  reason: string | null;
+  /** SubaccountAdded / SubaccountReleased: the subaccount the bookkeeping is about. */
+  subaccount_sid: string | null;
   /** API field → {previous, updated}; empty for bookkeeping events. */
   changes: Record<string, { previous: unknown; updated: unknown }>;
   state: AccountSnapshot;
