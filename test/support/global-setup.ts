@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createKysely, createPool, migrateToLatest, startEmbeddedPostgres } from '../../libs/database/src';
 import { binaries, isAlive, serverUser } from '../../libs/database/src/embedded-postgres';
+import { CHROMIUM_MISSING, CHROMIUM_PATH, hasChromium } from './browser';
 
 const EMBEDDED_PREFIX = 'accountable-test-';
 
@@ -47,6 +48,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.ACCOUNTABLE_TEST_TEMPLATE = template;
   process.env.ACCOUNTABLE_TEST_RUN_ID = runId;
   console.log(`\n[test] PostgreSQL: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded'} (${await serverVersion(adminUrl)})`);
+  console.log(hasChromium() ? `[test] browser tests: Chromium at ${CHROMIUM_PATH}` : `[test] browser tests SKIPPED: ${CHROMIUM_MISSING}`);
 }
 
 export function withDatabase(url: string, database: string): string {

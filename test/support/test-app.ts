@@ -40,7 +40,7 @@ export async function startTestApp(options: { env?: Record<string, string>; logS
     ...options.env,
   });
   const runtime = await openRuntime(config);
-  const app = await createApiApp(runtime, { openApi: false, ...(options.logStream ? { logStream: options.logStream } : { logger: false }) });
+  const app = await createApiApp(runtime, { openApi: false, console: false, ...(options.logStream ? { logStream: options.logStream } : { logger: false }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const commands = app.get(CommandBus);

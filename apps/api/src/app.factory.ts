@@ -14,6 +14,7 @@ import { registerBodyParsers } from './http/body-parsers';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 import { createLogger, logRequests } from './observability/logging';
 import { HttpMetrics } from './observability/metrics.service';
+import { serveConsole } from './console/serve-console';
 import { setUpOpenApi } from './openapi/openapi';
 
 export interface ApiAppOptions {
@@ -28,6 +29,11 @@ export interface ApiAppOptions {
    * The document itself is tested against the built service in its own process.
    */
   openApi?: boolean;
+  /**
+   * Serve the browser console at /console. Defaults to `openApi`'s value: both are served
+   * through @fastify/static, which the in-process tests cannot load.
+   */
+  console?: boolean;
 }
 
 /** Builds the application on an open runtime; used by main.ts and the e2e tests. */
@@ -74,6 +80,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
   if ((options.role ?? 'all') !== 'projector' && options.openApi !== false) setUpOpenApi(app);
+  if ((options.role ?? 'all') !== 'projector' && (options.console ?? options.openApi) !== false) await serveConsole(app);
   await app.init();
   return app;
 }

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   log(`${role === 'all' ? '' : `${role} process `}listening on ${url} (database: ${runtime.embedded ? `embedded PostgreSQL, data in ${config.DATA_DIR}` : 'DATABASE_URL'})`);
+  if (role !== 'projector') log(`console: ${url}/console`);
   if (runtime.embedded && role !== 'projector') await firstRun(runtime, app.get(CommandBus), url, log);
 
   let stopping = false;

@@ -1,0 +1,3 @@
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge status-${status === 'active' || status === 'suspended' || status === 'closed' ? status : 'other'}`}>{status}</span>;
+}
