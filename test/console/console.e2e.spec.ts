@@ -244,7 +244,7 @@ describeBrowser('the console in Chromium', () => {
     const renamed = timeline.locator('#v2');
     expect(await renamed.locator('td.before').textContent()).toBe('Alpha');
     expect(await renamed.locator('td.after').textContent()).toBe('Alpha Two');
-    expect(await renamed.locator('.meta').textContent()).toMatch(/by your account .*via the API.*from 127\.0\.0\.1/);
+    expect(await renamed.locator('.meta').textContent()).toMatch(/by you .*via the API.*from 127\.0\.0\.1/);
 
     // Changed elsewhere (another client): Refresh shows the timeline grown.
     const sid = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);

@@ -46,7 +46,7 @@ export function useLoad<T>(load: (client: ApiClient) => Promise<T>, deps: readon
         setState({ data: null, error, loading: false });
       },
     );
-    // eslint-style exhaustiveness is the caller's: deps name what the load depends on.
+    // `deps` name everything `load` reads besides the client.
   }, [client, generation, ...deps]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   return { ...state, reload };

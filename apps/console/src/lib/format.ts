@@ -65,7 +65,7 @@ export function summarize(event: AccountHistoryEvent): string {
 export function actorText(actorType: string | null, actorSid: string | null, you: string): string {
   switch (actorType) {
     case 'account':
-      return actorSid === you ? `your account (${actorSid})` : `account ${actorSid ?? 'unknown'}`;
+      return actorSid === you ? 'you' : `account ${actorSid ?? 'unknown'}`;
     case 'operator':
       return 'an operator';
     case 'system':

@@ -313,10 +313,10 @@ function HistoryEntry({ event, selected, onShow }: { event: AccountHistoryEvent;
       <p class="meta">
         <time dateTime={event.recorded_at} title={event.recorded_at}>
           {formatTime(event.recorded_at)}
-        </time>
-        <span>by {actorText(event.actor_type, event.actor_sid, me.sid)}</span>
+        </time>{' '}
+        <span>by {actorText(event.actor_type, event.actor_sid, me.sid)}</span>{' '}
         <span>via {sourceText(event.source)}</span>
-        {event.source_ip_address && <span>from {event.source_ip_address}</span>}
+        {event.source_ip_address && <span> from {event.source_ip_address}</span>}
       </p>
       {event.subaccount_sid && (
         <p class="cause">

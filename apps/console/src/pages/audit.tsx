@@ -158,45 +158,47 @@ export function AuditPage() {
       ) : page.events.length === 0 ? (
         <p class="empty">No events match this search.</p>
       ) : (
-        <table class="events stack" aria-busy={events.loading}>
-          <caption class="visually-hidden">Audit events, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">What</th>
-              <th scope="col">Account</th>
-              <th scope="col">Who</th>
-              <th scope="col">From</th>
-              <th scope="col">Changes</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.events.map((event) => (
-              <tr key={event.sid}>
-                <td data-label="When">
-                  <time dateTime={event.event_date} title={event.event_date}>
-                    {formatTime(event.event_date)}
-                  </time>
-                </td>
-                <td data-label="What">
-                  <span class="mono small">{event.event_type}</span>
-                  <br />
-                  {event.description}
-                </td>
-                <td data-label="Account">
-                  <a href={accountHref(event.resource_sid)} onClick={onLinkClick} class="mono">
-                    {event.resource_sid}
-                  </a>
-                </td>
-                <td data-label="Who">
-                  {actorText(event.actor_type, event.actor_sid, me.sid)} via {sourceText(event.source)}
-                </td>
-                <td data-label="From">{event.source_ip_address ?? '—'}</td>
-                <td data-label="Changes">{changesText(event.event_data)}</td>
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Audit events">
+          <table class="events stack" aria-busy={events.loading}>
+            <caption class="visually-hidden">Audit events, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">What</th>
+                <th scope="col">Account</th>
+                <th scope="col">Who</th>
+                <th scope="col">From</th>
+                <th scope="col">Changes</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {page.events.map((event) => (
+                <tr key={event.sid}>
+                  <td data-label="When">
+                    <time dateTime={event.event_date} title={event.event_date}>
+                      {formatTime(event.event_date)}
+                    </time>
+                  </td>
+                  <td data-label="What">
+                    <span class="mono small nowrap">{event.event_type}</span>
+                    <br />
+                    {event.description}
+                  </td>
+                  <td data-label="Account">
+                    <a href={accountHref(event.resource_sid)} onClick={onLinkClick} class="mono small nowrap">
+                      {event.resource_sid}
+                    </a>
+                  </td>
+                  <td data-label="Who">
+                    {actorText(event.actor_type, event.actor_sid, me.sid)} via {sourceText(event.source)}
+                  </td>
+                  <td data-label="From">{event.source_ip_address ?? '—'}</td>
+                  <td data-label="Changes">{changesText(event.event_data)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {page && (page.meta.previous_page_url || page.meta.next_page_url) && (
         <nav class="pager" aria-label="Pages of events">
