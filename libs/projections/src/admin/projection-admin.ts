@@ -3,7 +3,18 @@ import type { Database } from '@accountable/database';
 import { FEED_START, type EventStore, type FeedPosition } from '@accountable/event-store';
 import { CheckpointStore } from '../runner/checkpoint-store';
 import type { Projection } from '../runner/projection';
-import { LIVE_SCHEMA, REBUILD_SCHEMA, createShadow, dropShadow, swapIn, type DeferredIndex } from './shadow-table';
+import { releaseRebuildLock, takeRebuildLock } from './rebuild-lock';
+import {
+  LIVE_SCHEMA,
+  ShadowReplacedError,
+  createShadow,
+  createShadowSchemas,
+  dropLeftovers,
+  dropShadowSchemas,
+  swapIn,
+  type DeferredIndex,
+  type ShadowSchemas,
+} from './shadow-table';
 
 export interface ProjectionStatus {
   name: string;
@@ -47,6 +58,13 @@ const SWITCH_ATTEMPTS = 20;
 /** lock_not_available (lock_timeout) or deadlock_detected: the switch is tried again. */
 const isLockWait = (error: unknown) => ['55P03', '40P01'].includes((error as { code?: string }).code ?? '');
 
+/** What one rebuild made: its schemas, the oid of each shadow table, and the feed position it has loaded them to. */
+interface Shadow {
+  readonly schemas: ShadowSchemas;
+  readonly oids: Map<string, number>;
+  loadedTo: FeedPosition;
+}
+
 /** Feed order: (transaction id, global position); transaction ids are xid8, compared as integers. */
 function before(a: FeedPosition, b: FeedPosition): boolean {
   const ta = BigInt(a.transactionId);
@@ -87,14 +105,18 @@ export class ProjectionAdmin {
   }
 
   /**
-   * Blue-green rebuild. The new version of the projection's tables is built in the `rebuild`
-   * schema from position zero, in batches (constant memory), while the live tables keep serving:
-   * loaded with only the indexes the load needs, then the other indexes are built and what
-   * arrived meanwhile is applied. The switch is one short transaction: lock the live tables, apply
-   * what arrived since, move each live table aside and its rebuilt copy into its place (same
-   * name, indexes, constraints, owner and privileges: `swapIn` refuses otherwise) and move the
-   * checkpoint. Readers and writers wait for that transaction, then see the new tables whole.
-   * The old tables are dropped after it.
+   * Blue-green rebuild. The new version of the projection's tables is built in a schema of this
+   * rebuild's own from position zero, in batches (constant memory), while the live tables keep
+   * serving: loaded with only the indexes the load needs, then the other indexes are built and
+   * what arrived meanwhile is applied. The switch is one short transaction: lock the live tables,
+   * apply what arrived since, move each live table aside and its rebuilt copy into its place (same
+   * name, indexes, constraints, owner and privileges: `swapIn` refuses otherwise, and refuses a
+   * table that is not the one this rebuild created) and move the checkpoint. Readers and writers
+   * wait for that transaction, then see the new tables whole. The old tables are dropped after it.
+   *
+   * One rebuild per projection at a time (`takeRebuildLock`, across processes): a second one is
+   * refused at once with RebuildInProgressError and changes nothing. The lock's session also runs
+   * the switch, so a rebuild whose session was lost cannot switch after another one has started.
    *
    * The switch also applies committed events beyond the feed's fence (visible to this
    * snapshot): a command that committed after the fence moved must not lose its inline write.
@@ -106,50 +128,74 @@ export class ProjectionAdmin {
    * reads in READ COMMITTED, where each statement takes its snapshot after its locks.
    */
   async rebuild(projection: RebuildableProjection, batchSize = 5000, onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress> {
+    return this.db.connection().execute(async (session) => {
+      await takeRebuildLock(session, projection.name);
+      return finallyAlso(
+        async () => {
+          await dropLeftovers(session, projection.name, projection.tables);
+          const schemas = await createShadowSchemas(session, projection.name);
+          return finallyAlso(
+            () => this.rebuildInto({ schemas, oids: new Map(), loadedTo: FEED_START }, session, projection, batchSize, onProgress),
+            () => dropShadowSchemas(this.db, schemas, projection.tables),
+          );
+        },
+        // A session that was lost has released its lock with it.
+        () => releaseRebuildLock(session, projection.name),
+      );
+    });
+  }
+
+  private async rebuildInto(
+    shadow: Shadow,
+    session: Kysely<Database>,
+    projection: RebuildableProjection,
+    batchSize: number,
+    onProgress?: (p: RebuildProgress) => void,
+  ): Promise<RebuildProgress> {
     const total = Number((await sql<{ n: number }>`SELECT count(*)::bigint AS n FROM events`.execute(this.db)).rows[0].n);
     let applied = 0;
     const progress = (events: number) => {
       applied += events;
       onProgress?.({ applied, total: Math.max(total, applied) });
     };
-    try {
-      // A load in SQL reads no index of its own tables (it joins) and delivers each event once
-      // (no ON CONFLICT), so it leaves all of them, keys included, for after; the batch load
-      // needs the keys and `applyIndexes`, created first if it has to be used after all.
-      const inSql = projection.loadRange !== undefined;
-      let deferred: DeferredIndex[] = [];
-      for (const table of projection.tables) deferred.push(...(await createShadow(this.db, table, inSql ? [] : (projection.applyIndexes ?? []), inSql)));
-      // Up to the head as it was when we started: with writes going on, chasing the live head
-      // batch by batch might never end.
-      const head = await this.store.feedHead();
-      const loaded = await this.loadInSql(projection, head);
-      if (loaded !== null) progress(loaded);
-      else if (inSql) {
-        const needed = deferred.filter((index) => index.constraint || projection.applyIndexes?.includes(index.name));
-        await this.createIndexes(needed);
-        deferred = deferred.filter((index) => !needed.includes(index));
+    // A load in SQL reads no index of its own tables (it joins) and delivers each event once
+    // (no ON CONFLICT), so it leaves all of them, keys included, for after; the batch load
+    // needs the keys and `applyIndexes`, created first if it has to be used after all.
+    const inSql = projection.loadRange !== undefined;
+    let deferred: DeferredIndex[] = [];
+    for (const table of projection.tables) {
+      const created = await createShadow(this.db, shadow.schemas, table, inSql ? [] : (projection.applyIndexes ?? []), inSql);
+      shadow.oids.set(table, created.oid);
+      deferred.push(...created.deferred);
+    }
+    // Up to the head as it was when we started: with writes going on, chasing the live head
+    // batch by batch might never end.
+    const head = await this.store.feedHead();
+    const loaded = await this.loadInSql(projection, shadow, head);
+    if (loaded !== null) progress(loaded);
+    else if (inSql) {
+      const needed = deferred.filter((index) => index.constraint || projection.applyIndexes?.includes(index.name));
+      await this.createIndexes(needed);
+      deferred = deferred.filter((index) => !needed.includes(index));
+    }
+    let position = loaded === null ? await this.load(projection, shadow, head, batchSize, progress, 1) : head;
+    // The new tables have no statistics until autovacuum comes by. Without them the planner
+    // guesses 0.5 % of the rows per key and, for a lookup of a few dozen keys, reads the whole
+    // table: the audit owner lookup went quadratic. The first batch's proportions (or the
+    // whole table's, after a load in SQL) hold as the table grows.
+    for (const table of projection.tables) await sql`ANALYZE ${sql.id(shadow.schemas.shadow, table)}`.execute(this.db);
+    position = await this.load(projection, shadow, head, batchSize, progress);
+    await this.createIndexes(deferred);
+    for (let attempt = 1; ; attempt++) {
+      // What arrived while we loaded, built indexes or waited, so that little is left to apply
+      // under the switch's lock.
+      position = await this.load(projection, shadow, await this.store.feedHead(), batchSize, progress);
+      try {
+        progress(await this.switchOver(session, projection, shadow, position, batchSize));
+        break;
+      } catch (error) {
+        if (attempt === SWITCH_ATTEMPTS || !isLockWait(error)) throw error;
       }
-      let position = loaded === null ? await this.load(projection, FEED_START, head, batchSize, progress, 1) : head;
-      // The new tables have no statistics until autovacuum comes by. Without them the planner
-      // guesses 0.5 % of the rows per key and, for a lookup of a few dozen keys, reads the whole
-      // table: the audit owner lookup went quadratic. The first batch's proportions (or the
-      // whole table's, after a load in SQL) hold as the table grows.
-      for (const table of projection.tables) await sql`ANALYZE ${sql.id(REBUILD_SCHEMA, table)}`.execute(this.db);
-      position = await this.load(projection, position, head, batchSize, progress);
-      await this.createIndexes(deferred);
-      for (let attempt = 1; ; attempt++) {
-        // What arrived while we loaded, built indexes or waited, so that little is left to apply
-        // under the switch's lock.
-        position = await this.load(projection, position, await this.store.feedHead(), batchSize, progress);
-        try {
-          progress(await this.switchOver(projection, position, batchSize));
-          break;
-        } catch (error) {
-          if (attempt === SWITCH_ATTEMPTS || !isLockWait(error)) throw error;
-        }
-      }
-    } finally {
-      for (const table of projection.tables) await dropShadow(this.db, table);
     }
     return { applied, total: Math.max(total, applied) };
   }
@@ -165,13 +211,15 @@ export class ProjectionAdmin {
   }
 
   /** The projection's own SQL load of the feed up to `until` (none: null), asynchronous commit as below. */
-  private async loadInSql(projection: RebuildableProjection, until: FeedPosition): Promise<number | null> {
+  private async loadInSql(projection: RebuildableProjection, shadow: Shadow, until: FeedPosition): Promise<number | null> {
     const loadRange = projection.loadRange?.bind(projection);
     if (!loadRange || !before(FEED_START, until)) return null;
     return this.db.connection().execute(async (connection) => {
       await sql`SET synchronous_commit = off`.execute(connection);
       try {
-        return await loadRange(connection, REBUILD_SCHEMA, FEED_START, until);
+        const loaded = await loadRange(connection, shadow.schemas.shadow, shadow.loadedTo, until);
+        if (loaded !== null) shadow.loadedTo = until;
+        return loaded;
       } finally {
         await sql`RESET synchronous_commit`.execute(connection);
       }
@@ -179,15 +227,16 @@ export class ProjectionAdmin {
   }
 
   /**
-   * Applies the feed after `from` to the shadow tables until past `until` (or `maxBatches`
-   * batches). The next batch is read while one is applied, so that this process decodes events
-   * while PostgreSQL writes rows. The writes go through one connection, each statement in its own
+   * Applies the feed after where the shadow tables stand to them, until past `until` (or
+   * `maxBatches` batches); returns, and records in `shadow`, where they stand then. The next
+   * batch is read while one is applied, so that this process decodes events while PostgreSQL
+   * writes rows. The writes go through one connection, each statement in its own
    * transaction: nobody else reads the shadow tables, a rebuild that fails is dropped whole, and
    * a short statement holds no xid that would stall the live projections behind the feed's fence.
    */
   private async load(
     projection: RebuildableProjection,
-    from: FeedPosition,
+    shadow: Shadow,
     until: FeedPosition,
     batchSize: number,
     progress: (events: number) => void,
@@ -204,8 +253,8 @@ export class ProjectionAdmin {
       // write before it, and a rebuild cut short is dropped and started again anyway.
       await sql`SET synchronous_commit = off`.execute(connection);
       try {
-        const shadow = connection.withSchema(REBUILD_SCHEMA);
-        let position = from;
+        const tables = connection.withSchema(shadow.schemas.shadow);
+        let position = shadow.loadedTo;
         let next = before(position, until) ? read(position) : undefined;
         for (let batches = 1; next; batches++) {
           const events = await next;
@@ -213,7 +262,8 @@ export class ProjectionAdmin {
           const last = events[events.length - 1];
           position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
           next = batches < maxBatches && before(position, until) ? read(position) : undefined;
-          await projection.apply(shadow, events);
+          await projection.apply(tables, events);
+          shadow.loadedTo = position;
           progress(events.length);
         }
         return position;
@@ -228,28 +278,32 @@ export class ProjectionAdmin {
    * locked before the tables: the live runner moves its checkpoint before it writes, so taking
    * them in the other order could deadlock with it.
    */
-  private async switchOver(projection: RebuildableProjection, from: FeedPosition, batchSize: number): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+  private async switchOver(session: Kysely<Database>, projection: RebuildableProjection, shadow: Shadow, from: FeedPosition, batchSize: number): Promise<number> {
+    // The checkpoint it moves to is where the shadow stands: a rebuild never switches a shadow it has not loaded that far.
+    if (BigInt(from.transactionId) !== BigInt(shadow.loadedTo.transactionId) || from.globalPosition !== shadow.loadedTo.globalPosition) {
+      throw new ShadowReplacedError(`rebuild: the shadow of ${projection.name} stands at ${JSON.stringify(shadow.loadedTo)}, not at ${JSON.stringify(from)}; nothing was switched`);
+    }
+    return session.transaction().execute(async (trx) => {
       await sql`SET LOCAL lock_timeout = ${sql.lit(SWITCH_LOCK_TIMEOUT)}`.execute(trx);
       await trx.insertInto('projection_checkpoints').values({ name: projection.name }).onConflict((oc) => oc.column('name').doNothing()).execute();
       await trx.selectFrom('projection_checkpoints').select('name').where('name', '=', projection.name).forUpdate().execute();
       for (const table of projection.tables) await sql`LOCK TABLE ${sql.id(LIVE_SCHEMA, table)} IN ACCESS EXCLUSIVE MODE`.execute(trx);
 
-      const shadow = trx.withSchema(REBUILD_SCHEMA);
+      const tables = trx.withSchema(shadow.schemas.shadow);
       let position = from;
       let applied = 0;
       for (;;) {
         const events = await this.store.readFeed(position, batchSize, trx);
         if (events.length === 0) break;
-        await projection.apply(shadow, events);
+        await projection.apply(tables, events);
         const last = events[events.length - 1];
         position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
         applied += events.length;
       }
       const tail = await this.store.readAfterFence(position, trx);
-      if (tail.length) await projection.apply(shadow, tail);
+      if (tail.length) await projection.apply(tables, tail);
 
-      for (const table of projection.tables) await swapIn(trx, table);
+      for (const table of projection.tables) await swapIn(trx, shadow.schemas, table, shadow.oids.get(table)!);
       await trx
         .insertInto('projection_checkpoints')
         .values({ name: projection.name, transaction_id: position.transactionId, global_position: position.globalPosition })
@@ -260,4 +314,17 @@ export class ProjectionAdmin {
       return applied;
     });
   }
+}
+
+/** Runs `cleanup` after `work` whatever happens; a failing clean-up does not hide the work's own error. */
+async function finallyAlso<T>(work: () => Promise<T>, cleanup: () => Promise<unknown>): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    throw error;
+  }
+  await cleanup();
+  return result;
 }

@@ -1,18 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 
 /**
- * The catalog side of the blue-green rebuild: a shadow copy of a live table in the `rebuild`
- * schema, loaded with only the indexes the load needs, finished with the rest, and swapped in for
- * the live table. Everything the swap would change beyond the rows is either carried over (owner,
- * privileges, storage options, comment) or refused: `definitionOf` describes a table by name in
- * every respect a swap could alter, and `swapIn` replaces nothing unless the two descriptions are
- * equal.
+ * The catalog side of the blue-green rebuild: a shadow copy of a live table in a schema of the
+ * rebuild's own, loaded with only the indexes the load needs, finished with the rest, and swapped
+ * in for the live table. Everything the swap would change beyond the rows is either carried over
+ * (owner, privileges, storage options, comment) or refused: `definitionOf` describes a table by
+ * name in every respect a swap could alter, and `swapIn` replaces nothing unless the two
+ * descriptions are equal.
+ *
+ * Each rebuild makes two schemas named for it alone, `rebuild_<projection>_<random>` for its
+ * shadows and the same with `_retired` for the tables they replace, and drops nothing else: two
+ * rebuilds can never take, empty or drop each other's tables (the fixed `rebuild` schema of
+ * earlier versions let a second rebuild drop the first one's loaded shadow and a first one swap
+ * in the second's empty one). A comment on each schema names its projection, so that the next
+ * rebuild of that projection, holding its lock, can clear what a crashed one left.
  */
 
 export const LIVE_SCHEMA = 'public';
-export const REBUILD_SCHEMA = 'rebuild';
-export const RETIRED_SCHEMA = 'rebuild_retired';
+/** The fixed schemas of earlier versions, cleared of a projection's tables like any leftover. */
+const LEGACY_SCHEMAS = ['rebuild', 'rebuild_retired'];
 
 type Executor = Kysely<Database>;
 
@@ -20,6 +28,71 @@ const regclass = (schema: string, table: string) => sql`format('%I.%I', ${schema
 
 export class ShadowMismatchError extends Error {
   override readonly name = 'ShadowMismatchError';
+}
+
+/** The table about to be swapped in is not the one this rebuild made and loaded. */
+export class ShadowReplacedError extends Error {
+  override readonly name = 'ShadowReplacedError';
+}
+
+/** One rebuild's schemas: `shadow` holds the tables it builds, `retired` receives the ones they replace. */
+export interface ShadowSchemas {
+  readonly shadow: string;
+  readonly retired: string;
+}
+
+const schemaComment = (projection: string) => `accountable: rebuild of projection ${JSON.stringify(projection)}`;
+
+/** Creates this rebuild's two schemas, empty, each marked with the projection's name. */
+export async function createShadowSchemas(db: Executor, projection: string): Promise<ShadowSchemas> {
+  // Readable in a listing; unique by the random part (identifiers stop at 63 bytes).
+  const slug = projection.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
+  const shadow = `rebuild_${slug}_${randomBytes(6).toString('hex')}`;
+  const schemas = { shadow, retired: `${shadow}_retired` };
+  for (const schema of [schemas.shadow, schemas.retired]) {
+    await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
+    await sql`COMMENT ON SCHEMA ${sql.id(schema)} IS ${sql.lit(schemaComment(projection))}`.execute(db);
+  }
+  return schemas;
+}
+
+/**
+ * Drops the given tables from this rebuild's schemas, then the schemas. Plain DROPs (no CASCADE):
+ * whatever else someone put there stays, and so does the schema holding it.
+ */
+export async function dropShadowSchemas(db: Executor, schemas: ShadowSchemas, tables: readonly string[]): Promise<void> {
+  for (const schema of [schemas.shadow, schemas.retired]) {
+    for (const table of tables) await sql`DROP TABLE IF EXISTS ${sql.id(schema, table)}`.execute(db);
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)}`.execute(db);
+  }
+}
+
+/**
+ * What earlier rebuilds of `projection` left behind when they died before their clean-up: their
+ * marked schemas and the tables in them, and the projection's tables in the fixed schemas of
+ * earlier versions. Only for a caller holding the projection's rebuild lock, which every rebuild
+ * holds from before it creates anything until after it has dropped what it made: so none of this
+ * belongs to a rebuild still running. A live table is never in these schemas (a swap moves it out
+ * of the shadow schema in the transaction that moves it in). Returns the tables dropped.
+ */
+export async function dropLeftovers(db: Executor, projection: string, tables: readonly string[]): Promise<string[]> {
+  const { rows } = await sql<{ schema: string; tables: string[] }>`
+    SELECT n.nspname AS schema,
+           coalesce(array_agg(c.relname::text ORDER BY c.relname) FILTER (WHERE c.relkind IN ('r', 'p')), '{}') AS tables
+      FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+     WHERE obj_description(n.oid, 'pg_namespace') = ${schemaComment(projection)}
+        OR (n.nspname = ANY(${LEGACY_SCHEMAS}::text[]) AND c.relname = ANY(${tables}::text[]))
+     GROUP BY n.nspname
+     ORDER BY n.nspname`.execute(db);
+  const dropped: string[] = [];
+  for (const { schema, tables: found } of rows) {
+    for (const table of found) {
+      await sql`DROP TABLE IF EXISTS ${sql.id(schema, table)}`.execute(db);
+      dropped.push(`${schema}.${table}`);
+    }
+    if (!LEGACY_SCHEMAS.includes(schema)) await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)}`.execute(db);
+  }
+  return dropped;
 }
 
 /** A shadow index left for after the load: its live name and the statement that creates it. */
@@ -31,7 +104,7 @@ export interface DeferredIndex {
 }
 
 /**
- * Creates `rebuild.<table>` like the live table: columns, defaults, checks, not-nulls, storage
+ * Creates `<schemas.shadow>.<table>` like the live table: columns, defaults, checks, not-nulls, storage
  * and comments (LIKE), the index-backed constraints and unique indexes (the load's ON CONFLICT
  * and its integrity need them) and the indexes named in `keep` (the ones the projection reads
  * through while it loads), each under its live name. Returns the statements that create the
@@ -42,10 +115,15 @@ export interface DeferredIndex {
  * INDEX), which gives the same constraint; duplicates then fail the index build instead of the
  * load (measured: the audit SQL load 1.4 s against 2.0 s into the primary key).
  */
-export async function createShadow(db: Executor, table: string, keep: readonly string[], deferKeys = false): Promise<DeferredIndex[]> {
-  for (const schema of [REBUILD_SCHEMA, RETIRED_SCHEMA]) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
-  await dropShadow(db, table);
-  await sql`CREATE TABLE ${sql.id(REBUILD_SCHEMA, table)} (LIKE ${sql.id(LIVE_SCHEMA, table)} INCLUDING ALL EXCLUDING INDEXES)`.execute(db);
+export async function createShadow(
+  db: Executor,
+  schemas: ShadowSchemas,
+  table: string,
+  keep: readonly string[],
+  deferKeys = false,
+): Promise<{ oid: number; deferred: DeferredIndex[] }> {
+  await sql`CREATE TABLE ${sql.id(schemas.shadow, table)} (LIKE ${sql.id(LIVE_SCHEMA, table)} INCLUDING ALL EXCLUDING INDEXES)`.execute(db);
+  const oid = (await oidOf(db, schemas.shadow, table))!;
   const { rows } = await sql<{
     name: string;
     definition: string;
@@ -58,13 +136,13 @@ export async function createShadow(db: Executor, table: string, keep: readonly s
     SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition, x.indisunique AS unique,
            (SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
              WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x')) AS constraint_definition,
-           (SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s USING INDEX %I', ${REBUILD_SCHEMA}::text, ${table}::text, i.relname,
+           (SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s USING INDEX %I', ${schemas.shadow}::text, ${table}::text, i.relname,
                           CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, i.relname)
               FROM pg_constraint c
              -- USING INDEX makes no deferrable constraint.
              WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u') AND NOT c.condeferrable) AS attach,
            format(' ON %I.%I ', ${LIVE_SCHEMA}::text, ${table}::text) AS live_ref,
-           format(' ON %I.%I ', ${REBUILD_SCHEMA}::text, ${table}::text) AS shadow_ref
+           format(' ON %I.%I ', ${schemas.shadow}::text, ${table}::text) AS shadow_ref
       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
      WHERE x.indrelid = ${regclass(LIVE_SCHEMA, table)}
      ORDER BY i.relname`.execute(db);
@@ -82,13 +160,18 @@ export async function createShadow(db: Executor, table: string, keep: readonly s
         continue;
       }
       // A constraint's index takes the constraint's name, which is the live one.
-      await sql`ALTER TABLE ${sql.id(REBUILD_SCHEMA, table)} ADD CONSTRAINT ${sql.id(row.name)} ${sql.raw(row.constraint_definition)}`.execute(db);
+      await sql`ALTER TABLE ${sql.id(schemas.shadow, table)} ADD CONSTRAINT ${sql.id(row.name)} ${sql.raw(row.constraint_definition)}`.execute(db);
       continue;
     }
     if (row.unique || keep.includes(row.name)) await sql.raw(statement).execute(db);
     else deferred.push({ name: row.name, statement });
   }
-  return deferred;
+  return { oid, deferred };
+}
+
+async function oidOf(db: Executor, schema: string, table: string): Promise<number | null> {
+  const { rows } = await sql<{ oid: number | null }>`SELECT to_regclass(format('%I.%I', ${schema}::text, ${table}::text))::oid::bigint AS oid`.execute(db);
+  return rows[0].oid === null ? null : Number(rows[0].oid);
 }
 
 /**
@@ -96,10 +179,10 @@ export async function createShadow(db: Executor, table: string, keep: readonly s
  * the lists end equal, not merely inclusive), storage options and comment. Run under the
  * switch's lock, so that a GRANT made during the rebuild is not lost.
  */
-async function copyProperties(trx: Executor, table: string): Promise<void> {
+async function copyProperties(trx: Executor, schemas: ShadowSchemas, table: string): Promise<void> {
   const { rows } = await sql<{ statement: string }>`
     WITH live AS (SELECT c.* FROM pg_class c WHERE c.oid = ${regclass(LIVE_SCHEMA, table)}),
-    target AS (SELECT format('%I.%I', ${REBUILD_SCHEMA}::text, ${table}::text) AS name),
+    target AS (SELECT format('%I.%I', ${schemas.shadow}::text, ${table}::text) AS name),
     statements AS (
       SELECT 1 AS step, format('ALTER TABLE %s OWNER TO %s', target.name, live.relowner::regrole) AS statement FROM live, target
       UNION ALL
@@ -208,14 +291,22 @@ async function definitionOf(db: Executor, schema: string, table: string): Promis
 
 /**
  * Replaces the live table with its shadow. The caller holds ACCESS EXCLUSIVE on the live table
- * and commits right after. Refuses, changing nothing, when the shadow differs from the live table
- * in anything but its rows. The replaced table goes to the `rebuild_retired` schema (the shadow
- * holds its names in `rebuild`), for `dropShadow` after the commit: dropping it here would unlink
- * its files at commit, under the lock (measured 80-105 ms for the 150k-row audit table).
+ * and commits right after. Refuses, changing nothing, when the table under the shadow's name is
+ * not the one this rebuild created (`oid`: a name is no proof of what was loaded into it) or when
+ * it differs from the live table in anything but its rows. The replaced table goes to the
+ * rebuild's retired schema (the shadow holds its names in its own), for `dropShadowSchemas` after
+ * the commit: dropping it here would unlink its files at commit, under the lock (measured
+ * 80-105 ms for the 150k-row audit table).
  */
-export async function swapIn(trx: Executor, table: string): Promise<void> {
-  await copyProperties(trx, table);
-  const [live, shadow] = [await definitionOf(trx, LIVE_SCHEMA, table), await definitionOf(trx, REBUILD_SCHEMA, table)];
+export async function swapIn(trx: Executor, schemas: ShadowSchemas, table: string, oid: number): Promise<void> {
+  // Locked before it is looked at, so that it stays what was checked until the commit.
+  await sql`LOCK TABLE ${sql.id(schemas.shadow, table)} IN ACCESS EXCLUSIVE MODE`.execute(trx);
+  const found = await oidOf(trx, schemas.shadow, table);
+  if (found !== oid) {
+    throw new ShadowReplacedError(`rebuild: ${schemas.shadow}.${table} is not the table this rebuild created and loaded (oid ${found}, expected ${oid}); nothing was switched`);
+  }
+  await copyProperties(trx, schemas, table);
+  const [live, shadow] = [await definitionOf(trx, LIVE_SCHEMA, table), await definitionOf(trx, schemas.shadow, table)];
   const missing = live.filter((item) => !shadow.includes(item));
   const extra = shadow.filter((item) => !live.includes(item));
   if (missing.length || extra.length) {
@@ -223,12 +314,6 @@ export async function swapIn(trx: Executor, table: string): Promise<void> {
       `rebuild: the rebuilt ${table} would not be the live one; live only: ${missing.join('; ') || '-'}; rebuilt only: ${extra.join('; ') || '-'}`,
     );
   }
-  await sql`ALTER TABLE ${sql.id(LIVE_SCHEMA, table)} SET SCHEMA ${sql.id(RETIRED_SCHEMA)}`.execute(trx);
-  await sql`ALTER TABLE ${sql.id(REBUILD_SCHEMA, table)} SET SCHEMA ${sql.id(LIVE_SCHEMA)}`.execute(trx);
-}
-
-/** Drops the shadow of `table` and the table it replaced, whichever exist. */
-export async function dropShadow(db: Executor, table: string): Promise<void> {
-  await sql`DROP TABLE IF EXISTS ${sql.id(REBUILD_SCHEMA, table)}`.execute(db);
-  await sql`DROP TABLE IF EXISTS ${sql.id(RETIRED_SCHEMA, table)}`.execute(db);
+  await sql`ALTER TABLE ${sql.id(LIVE_SCHEMA, table)} SET SCHEMA ${sql.id(schemas.retired)}`.execute(trx);
+  await sql`ALTER TABLE ${sql.id(schemas.shadow, table)} SET SCHEMA ${sql.id(LIVE_SCHEMA)}`.execute(trx);
 }
