@@ -250,22 +250,28 @@ describe('Owner cascade: resume after a crash half-way', () => {
   });
 
   it('a replay never re-applies an old cascade to today’s state (suspend + reactivate, crash inside the reactivation)', async () => {
-    // Suspension E1 and reactivation E2 sit in one unprocessed batch. The crash comes after
-    // E1's three suspensions and E2's first reactivation (of x). On resume the batch replays
-    // from E1: x is active again, so a resume that looked only at today's state would suspend x
-    // a second time (and then, for E2, find nothing to reactivate it for — x would end up
-    // suspended). The follow-up ids derived from (cause, subaccount) make E1's follow-up for x
-    // recognisably done: it is skipped, and every subaccount ends with exactly one suspension
-    // and one reactivation, each caused by its own parent event.
+    // The suspension E1 cascaded to all three subaccounts, but its process died before its
+    // checkpoint moved; the operator then reactivated (E2). The next run's batch holds E1 and E2
+    // and crashes after E2's first reactivation (of x). On resume the batch replays from E1: x is
+    // active again, so a resume that looked only at today's state would suspend x a second time
+    // (and then, for E2, find nothing to reactivate it for — x would end up suspended). E1 is
+    // overtaken by E2 and does nothing (issue 20: so it did in the crashed run too); E2's
+    // follow-up for x finds x active, and the follow-up ids derived from (cause, subaccount)
+    // would recognise it as done anyway. Every subaccount ends with exactly one suspension and
+    // one reactivation, each caused by its own parent event.
     const { main, subs } = await setUp(['x', 'y', 'z']);
     await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
     const suspension = last(await streamEvents(t, main.sid));
+    await feedDelivers(suspension);
+    const before = await checkpoint();
+    const suspending = crashingCascade(3);
+    await expect(runner(suspending).catchUp(suspending)).rejects.toThrow('simulated crash');
+    expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['suspended', 'suspended', 'suspended']);
     await commands.execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
     const reactivation = last(await streamEvents(t, main.sid));
     await feedDelivers(reactivation);
-    const before = await checkpoint();
 
-    const crashed = crashingCascade(4);
+    const crashed = crashingCascade(1);
     await expect(runner(crashed).catchUp(crashed)).rejects.toThrow('simulated crash');
     expect(await checkpoint()).toEqual(before);
     expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['active', 'suspended', 'suspended']);

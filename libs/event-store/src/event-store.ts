@@ -159,6 +159,14 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row));
   }
 
+  /**
+   * Takes the stream's lock (the one `append_to_stream` takes) in `executor`'s transaction, without
+   * reading it; a read after it, in a statement of its own, sees what the previous holder committed.
+   */
+  async lockStream(streamId: string, executor: Executor): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, 0))`.execute(executor);
+  }
+
   /** The stream's current version, or null if it does not exist. */
   async streamVersion(streamId: string, executor: Executor = this.db): Promise<number | null> {
     const row = await executor.selectFrom('streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();

@@ -49,6 +49,9 @@ export interface StreamChange {
 /** Folds a stream for a decision, its lock taken first: see AccountRepository.exclusive. */
 export type LockedLoad = (sid: string) => Promise<AccountState>;
 
+/** A stream's events after `afterVersion`, read after taking its lock: see AccountRepository.commit. */
+export type LockedRead = (sid: string, afterVersion: number) => Promise<RecordedEvent[]>;
+
 const MAX_ATTEMPTS = 10;
 
 @Injectable()
@@ -63,6 +66,12 @@ export class AccountRepository {
 
   async load(sid: string, executor: Kysely<Database> = this.db): Promise<AccountState> {
     return foldRecorded(await this.store.readStream(accountStreamId(sid), {}, executor));
+  }
+
+  /** The account as its first `version` events left it, and the events after those. */
+  async loadAsOf(sid: string, version: number): Promise<{ state: AccountState; later: RecordedEvent[] }> {
+    const events = await this.store.readStream(accountStreamId(sid));
+    return { state: foldRecorded(events.filter((e) => e.streamVersion <= version)), later: events.filter((e) => e.streamVersion > version) };
   }
 
   /**
@@ -140,10 +149,36 @@ export class AccountRepository {
    * Appends every change in one transaction and updates the read model in it. Publishes on the
    * Nest event bus only after the commit. For writes that need no locked read first (a new
    * main account; the owner cascade, whose follow-ups carry deterministic ids).
+   *
+   * `stillDue`, if given, decides last whether to write at all, on what it reads through its
+   * LockedRead: the changed streams are locked first, then each stream it reads (the order the
+   * handlers take them in: a subaccount before its owner), and all stay locked until the commit.
+   * False: nothing is written.
    */
-  async commit(changes: readonly StreamChange[], context: CommandContext): Promise<CommittedAccountEvent[]> {
+  async commit(
+    changes: readonly StreamChange[],
+    context: CommandContext,
+    stillDue?: (read: LockedRead) => Promise<boolean>,
+  ): Promise<CommittedAccountEvent[]> {
     if (!changes.some((c) => c.events.length > 0)) return [];
-    const committed = (await this.db.transaction().execute((trx) => this.write(trx, changes, context))).events;
+    const committed = (
+      await this.db.transaction().execute(async (trx) => {
+        if (!stillDue) return this.write(trx, changes, context);
+        const locked = new Set<string>();
+        for (const change of changes) {
+          if (change.events.length === 0) continue;
+          await this.store.lockStream(accountStreamId(change.sid), trx);
+          locked.add(accountStreamId(change.sid));
+        }
+        const read: LockedRead = async (sid, afterVersion) => {
+          const streamId = accountStreamId(sid);
+          if (!locked.has(streamId)) await this.store.lockStream(streamId, trx);
+          locked.add(streamId);
+          return this.store.readStream(streamId, { fromVersion: afterVersion + 1 }, trx);
+        };
+        return (await stillDue(read)) ? this.write(trx, changes, context, locked) : NOTHING_WRITTEN;
+      })
+    ).events;
     this.published(committed, context);
     return committed;
   }
@@ -224,5 +259,5 @@ export class AccountRepository {
 }
 
 function foldRecorded(events: readonly RecordedEvent[]): AccountState {
-  return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as never));
+  return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt, streamVersion: e.streamVersion }) as never));
 }

@@ -10,7 +10,7 @@ import {
   subaccountCreated,
   subaccountReleased,
 } from './account.fixtures';
-import { evolve, fold } from './account.state';
+import { evolve, fold, StreamVersionGapError } from './account.state';
 
 const t = (minute: number) => new Date(Date.UTC(2024, 0, 2, 10, minute));
 
@@ -102,5 +102,22 @@ describe('account event contract', () => {
   it('recognises stored account events by type', () => {
     expect(isAccountEvent({ type: 'SubaccountAdded', data: {} })).toBe(true);
     expect(isAccountEvent({ type: 'SomethingElse', data: {} })).toBe(false);
+  });
+
+  it('folds stored events only in contiguous versions from 1: a gap, a repeat or a wrong start throws', () => {
+    const at = (streamVersion: number, event: ReturnType<typeof subaccountAdded>) => ({ ...event, streamVersion });
+    const created = { ...mainAccountCreated(), streamVersion: 1 };
+    expect(fold([created, at(2, subaccountAdded()), at(3, subaccountAdded(OTHER_SUB_SID))])).toMatchObject({ version: 3 });
+    for (const events of [
+      [created, at(3, subaccountAdded())],
+      [created, at(2, subaccountAdded()), at(2, subaccountAdded(OTHER_SUB_SID))],
+      [{ ...mainAccountCreated(), streamVersion: 2 }],
+    ]) {
+      expect(() => fold(events)).toThrow(StreamVersionGapError);
+    }
+    expect(() => fold([created, at(3, subaccountAdded())])).toThrow(`account ${MAIN_SID}: SubaccountAdded is at version 3 where version 2 comes next`);
+    // Folding on from a state continues its numbering.
+    expect(fold([at(2, subaccountAdded())], given(mainAccountCreated()))).toMatchObject({ version: 2 });
+    expect(() => fold([at(3, subaccountAdded())], given(mainAccountCreated()))).toThrow(StreamVersionGapError);
   });
 });

@@ -26,8 +26,16 @@ export type AccountState = Account | null;
 
 export const initialState: AccountState = null;
 
-/** A stored event as read back: the store's commit time rides alongside the data. */
-export type AccountEventEnvelope = AccountEvent & { readonly recordedAt?: Date };
+/**
+ * A stored event as read back: the store's time and the event's stream version ride alongside
+ * the data. With `streamVersion`, a fold checks that the versions run on without a gap.
+ */
+export type AccountEventEnvelope = AccountEvent & { readonly recordedAt?: Date; readonly streamVersion?: number };
+
+/** Events folded out of version order or with one missing: the state would be one that never existed. */
+export class StreamVersionGapError extends Error {
+  override readonly name = 'StreamVersionGapError';
+}
 
 /**
  * Time comes from the store (`recordedAt`), never from the event data, so one clock dates every
@@ -88,8 +96,20 @@ function created(
   };
 }
 
+/** `evolve` for the next stored event of the stream: its version must be the state's + 1 (1 for a creation). */
+export function evolveNext(state: AccountState, event: AccountEventEnvelope): AccountState {
+  const expected = (state?.version ?? 0) + 1;
+  if (event.streamVersion !== undefined && event.streamVersion !== expected) {
+    throw new StreamVersionGapError(
+      `${state ? `account ${state.sid}` : 'a new account'}: ${event.type} is at version ${event.streamVersion} where version ${expected} comes next; ` +
+        'the stream was read with a version missing or out of order',
+    );
+  }
+  return evolve(state, event, event.recordedAt);
+}
+
 export function fold(events: Iterable<AccountEventEnvelope>, from: AccountState = initialState): AccountState {
   let state = from;
-  for (const event of events) state = evolve(state, event, event.recordedAt);
+  for (const event of events) state = evolveNext(state, event);
   return state;
 }

@@ -1,5 +1,5 @@
-import { given, mainAccountCreated, statusChanged, subaccountCreated } from './account.fixtures';
-import { reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
+import { given, mainAccountCreated, statusChanged, SUB_SID, subaccountCreated } from './account.fixtures';
+import { causeOvertaken, reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
 import { evolve } from './account.state';
 
 describe('owner cascade', () => {
@@ -38,5 +38,17 @@ describe('owner cascade', () => {
   it('treats a missing stream or a main account as a fault', () => {
     expect(() => suspendByOwner(null)).toThrow();
     expect(() => reactivateByOwner(given(mainAccountCreated()))).toThrow();
+  });
+
+  it('a suspension or reactivation is overtaken by any later status change of its owner; an upgrade never is', () => {
+    const suspension = statusChanged('active', 'suspended', 'operator');
+    const reactivation = statusChanged('suspended', 'active', 'operator');
+    const upgrade = { type: 'AccountUpgraded', data: { previous: 'Trial', type: 'Full' } } as const;
+    const added = { type: 'SubaccountAdded', data: { subaccountSid: SUB_SID } } as const;
+    expect(causeOvertaken(suspension, [])).toBe(false);
+    expect(causeOvertaken(suspension, [added, upgrade])).toBe(false);
+    expect(causeOvertaken(suspension, [added, reactivation])).toBe(true);
+    expect(causeOvertaken(reactivation, [suspension])).toBe(true);
+    expect(causeOvertaken(upgrade, [suspension, reactivation])).toBe(false);
   });
 });

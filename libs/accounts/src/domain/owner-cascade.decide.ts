@@ -37,6 +37,18 @@ export function upgradeByOwner(sub: AccountState): AccountUpgraded[] {
   return [{ type: AccountEventType.AccountUpgraded, data: { previous: 'Trial', type: 'Full' } }];
 }
 
+/**
+ * Whether what came after a cause on the owner's stream has overtaken it. A suspension or a
+ * reactivation no longer says what the subaccounts should be once the owner's status has changed
+ * again: the later change's own cascade does, so a late cascade of the earlier one (a lagging
+ * projector, a replay from a reset checkpoint) must do nothing — a suspension whose owner has since
+ * been reactivated suspends nobody, and its reactivation then finds nobody it has to restore. An
+ * upgrade is never undone.
+ */
+export function causeOvertaken(cause: { readonly type: string }, later: readonly { readonly type: string }[]): boolean {
+  return cause.type === AccountEventType.AccountStatusChanged && later.some((event) => event.type === AccountEventType.AccountStatusChanged);
+}
+
 /** The cascade walks the owner's openSubaccounts: anything else here is a wiring or data fault. */
 function requireSubaccount(state: AccountState): Account {
   if (state === null || state.isMain) throw new Error('owner cascade: expected the state of an existing subaccount');

@@ -5,6 +5,7 @@ import type { Projection } from '@accountable/projections';
 import {
   ACCOUNT_STREAM_PREFIX,
   AccountEventType,
+  causeOvertaken,
   isAccountEvent,
   reactivateByOwner,
   suspendByOwner,
@@ -23,7 +24,13 @@ type FollowUp = (sub: AccountState) => AccountEvent[];
  * Driven by the durable feed with a checkpoint, so a cascade interrupted by a crash resumes
  * where it stopped. Each follow-up event gets an id derived from (parent event, subaccount):
  * if it is already stored anywhere, that subaccount was done and is skipped, so replaying a
- * batch never applies a cascade twice — nor re-applies an old one to today's state.
+ * batch never applies a cascade twice.
+ *
+ * The feed can run late (a projector catching up, a checkpoint reset), so a cause is applied to
+ * the owner as the cause left it, never as it is now: it reaches the subaccounts open at the
+ * cause's version (not one created since), and nothing at all once a later status change of the
+ * owner has overtaken it (`causeOvertaken`), checked when the cause comes up and again for each
+ * subaccount under the owner's lock, in the transaction that writes the follow-up.
  */
 @Injectable()
 export class OwnerCascadeProjection implements Projection {
@@ -37,9 +44,10 @@ export class OwnerCascadeProjection implements Projection {
     for (const event of events) {
       const followUp = this.followUpFor(event);
       if (!followUp) continue;
-      const owner = await this.repository.load(event.streamId.slice(ACCOUNT_STREAM_PREFIX.length));
-      if (!owner?.isMain) continue;
-      for (const subSid of owner.openSubaccounts) await this.cascade(event, subSid, followUp);
+      const ownerSid = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
+      const { state: owner, later } = await this.repository.loadAsOf(ownerSid, event.streamVersion);
+      if (!owner?.isMain || causeOvertaken(event, later)) continue;
+      for (const subSid of owner.openSubaccounts) await this.cascade(event, ownerSid, subSid, followUp);
     }
   }
 
@@ -56,7 +64,7 @@ export class OwnerCascadeProjection implements Projection {
     return null;
   }
 
-  private async cascade(cause: RecordedEvent, subSid: string, followUp: FollowUp): Promise<void> {
+  private async cascade(cause: RecordedEvent, ownerSid: string, subSid: string, followUp: FollowUp): Promise<void> {
     try {
       await this.repository.retrying(async () => {
         const sub = await this.repository.load(subSid);
@@ -70,6 +78,8 @@ export class OwnerCascadeProjection implements Projection {
             correlationId: (cause.metadata.correlationId as string | undefined) ?? cause.eventId,
             causationId: cause.eventId,
           },
+          // An owner change committed while this cascade runs stops it here.
+          async (read) => !causeOvertaken(cause, await read(ownerSid, cause.streamVersion)),
         );
       });
     } catch (error) {
