@@ -7,6 +7,7 @@ import * as m0005 from './0005_events_privileges';
 import * as m0006 from './0006_append_without_notify';
 import * as m0007 from './0007_read_stream_locked';
 import * as m0008 from './0008_events_causation';
+import * as m0009 from './0009_recorded_at_after_lock';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_append_without_notify': m0006,
   '0007_read_stream_locked': m0007,
   '0008_events_causation': m0008,
+  '0009_recorded_at_after_lock': m0009,
 };

@@ -61,13 +61,14 @@ export function payload(index: number): { data: Record<string, unknown>; metadat
   };
 }
 
-/** Creates `bench_append` with our event store (0001, and 0006's current append_to_stream) and a plain table like `events`. */
+/** Creates `bench_append` with our event store (0001, and append_to_stream as 0006 and then 0009, its current definition, left it) and a plain table like `events`. */
 export async function prepareAppendSchema(url: string, admin: pg.Pool): Promise<void> {
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${APPEND_SCHEMA}`);
   const pool = schemaPool(url, APPEND_SCHEMA, 1, 'accountable-bench');
   const db = createKysely(pool);
   await migrations['0001_event_store'].up(db);
   await migrations['0006_append_without_notify'].up(db);
+  await migrations['0009_recorded_at_after_lock'].up(db);
   // Same columns, defaults, constraints and indexes as `events` (LIKE … INCLUDING ALL copies
   // the identity, the xid8 default, both unique keys and both indexes; not the triggers).
   await pool.query('CREATE TABLE raw_events (LIKE events INCLUDING ALL)');

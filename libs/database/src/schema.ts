@@ -1,11 +1,22 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
-/** Per-stream row: its current version. Updating it is the per-stream lock. */
+/**
+ * Per-stream row: its current version. Updating it is the per-stream lock. Since migration 0009
+ * its times are those of its first and last events (`append_to_stream` stamps no event earlier
+ * than `updated_at`).
+ */
 export interface StreamsTable {
   stream_id: string;
   version: number;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
+}
+
+/** One row (migration 0009): events after this global position are stamped monotonically per stream. */
+export interface EventClockTable {
+  one: ColumnType<boolean, never, never>;
+  monotonic_after_position: ColumnType<number, never, never>;
+  since: ColumnType<Date, never, never>;
 }
 
 /**
@@ -98,6 +109,7 @@ export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
   projection_checkpoints: ProjectionCheckpointsTable;
+  event_clock: EventClockTable;
 }
 
 /** Every table the application knows. Libraries add their tables here as they land. */

@@ -9,7 +9,12 @@ import { Upcasters } from './upcasters';
 export interface ReadStreamOptions {
   fromVersion?: number;
   toVersion?: number;
-  /** Only events recorded at or before this instant, to the millisecond (time travel). */
+  /**
+   * Time travel: the longest prefix of the stream's versions all recorded at or before this
+   * instant, to the millisecond. Per stream, times follow versions for events appended since
+   * migration 0009; an older event whose time runs back against its version is never read
+   * ahead of the version before it.
+   */
   until?: Date;
 }
 
@@ -59,7 +64,8 @@ export class EventStore {
   }
 
   /**
-   * Appends atomically, in one round trip (see `append_to_stream`, migrations 0001 and 0006).
+   * Appends atomically, in one round trip (see `append_to_stream`; its current definition is in
+   * migration 0009).
    * Pass `executor` to append inside a caller's transaction; it must be that transaction's
    * first write, so that no transaction id is taken before the stream lock, and the caller
    * calls `committed()` after its commit.
@@ -79,6 +85,7 @@ export class EventStore {
       first_position: number | null;
       last_position: number | null;
       tx: string | null;
+      recorded_at: Date | null;
     }>`SELECT * FROM append_to_stream(
         ${streamId}, ${kind}, ${typeof expected === 'number' ? expected : null}::bigint,
         ${ids}::uuid[], ${events.map((e) => e.type)}::text[],
@@ -103,6 +110,7 @@ export class EventStore {
           firstPosition: row.first_position!,
           lastPosition: row.last_position!,
           transactionId: row.tx!,
+          recordedAt: row.recorded_at!,
         };
       case 'idempotent':
         return { nextVersion: row.actual_version!, written: false };
@@ -118,8 +126,14 @@ export class EventStore {
     if (options.fromVersion !== undefined) query = query.where('stream_version', '>=', options.fromVersion);
     if (options.toVersion !== undefined) query = query.where('stream_version', '<=', options.toVersion);
     // A Date holds milliseconds and recorded_at microseconds: compare at the Date's precision, so
-    // that an event's own recordedAt, passed back as `until`, includes that event.
-    if (options.until !== undefined) query = query.where('recorded_at', '<', sql<Date>`${options.until}::timestamptz + interval '1 millisecond'`);
+    // that an event's own recordedAt, passed back as `until`, includes that event. The prefix
+    // ends before the first version recorded after the instant.
+    if (options.until !== undefined) {
+      const firstAfter = sql<number>`(SELECT min(later.stream_version) FROM events later
+                                        WHERE later.stream_id = ${streamId}
+                                          AND later.recorded_at >= ${options.until}::timestamptz + interval '1 millisecond')`;
+      query = query.where('stream_version', '<', sql<number>`coalesce(${firstAfter}, 9223372036854775807)`);
+    }
     const rows = await query.orderBy('stream_version').execute();
     return rows.map((row) => this.toRecorded(row as unknown as EventRow));
   }

@@ -51,6 +51,11 @@ export interface AppendResult {
   firstPosition?: number;
   lastPosition?: number;
   transactionId?: string;
+  /**
+   * When written: the time of every event of the append, taken once it held the stream's lock and
+   * never before the stream's previous event (see `append_to_stream`, migration 0009).
+   */
+  recordedAt?: Date;
 }
 
 /** A position in the global feed: events are read in (transactionId, globalPosition) order. */

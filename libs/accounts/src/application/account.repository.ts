@@ -10,14 +10,14 @@ import type { AccountRecord, AccountRow } from './account.reader';
 import { eventMetadata, type CommandContext } from './command-context';
 import { IdempotencyKeyTakenError, IdempotencyStore, type IdempotencyKey } from './idempotency.store';
 
-/** One event as the read model needs it; `recordedAt: null` is the append transaction's now(). */
+/** One event as the read model needs it; `recordedAt` is the time the append stamped. */
 export interface CommittedAccountEvent {
   eventId: string;
   streamId: string;
   streamVersion: number;
   type: string;
   data: Record<string, unknown>;
-  recordedAt: Date | null;
+  recordedAt: Date;
 }
 
 /**
@@ -226,7 +226,7 @@ export class AccountRepository {
       if (!result.written) continue;
       const base = result.nextVersion - newEvents.length;
       newEvents.forEach((e, i) =>
-        written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: null }),
+        written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: result.recordedAt! }),
       );
     }
     return { events: written, rows: written.length ? await this.readModel.apply(trx, written) : new Map() };

@@ -4,13 +4,13 @@ import { ACCOUNT_STREAM_PREFIX, AccountEventType, SCHEMA_VERSION, isAccountEvent
 import type { FeedPosition } from '@accountable/event-store';
 import type { Projection } from '../runner/projection';
 
-/** The minimum the read model needs of an event; `recordedAt` null means "this transaction's now()". */
+/** The minimum the read model needs of an event; `recordedAt` is the event's stored time. */
 export interface AccountReadModelInput {
   streamId: string;
   streamVersion: number;
   type: string;
   data: Record<string, unknown>;
-  recordedAt: Date | null;
+  recordedAt: Date;
 }
 
 export class ReadModelDriftError extends Error {
@@ -27,7 +27,7 @@ export async function applyAccountEvent(executor: Kysely<Database>, event: Accou
   const sid = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
   const v = event.streamVersion;
   // Truncated to milliseconds: the precision of JavaScript dates and of page tokens.
-  const at = sql<Date>`date_trunc('milliseconds', coalesce(${event.recordedAt}::timestamptz, now()))`;
+  const at = sql<Date>`date_trunc('milliseconds', ${event.recordedAt}::timestamptz)`;
 
   if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
     return executor
@@ -88,13 +88,13 @@ const T = AccountEventType;
 /**
  * `row` after `event`, by the rules of applyAccountEvent's statements: a creation inserts unless
  * the row exists; any other event applies only on top of version - 1 and is skipped once applied.
- * `undefined` when applyAccountEvent would raise ReadModelDriftError (or the event has no time):
- * the caller leaves that account to applyAccountEvent.
+ * `undefined` when applyAccountEvent would raise ReadModelDriftError: the caller leaves that
+ * account to applyAccountEvent.
  */
 function evolveRow(row: Row | null, sid: string, event: AccountReadModelInput): Row | null | undefined {
   const v = event.streamVersion;
   const at = event.recordedAt;
-  if (!isAccountEvent(event) || at === null) return undefined;
+  if (!isAccountEvent(event)) return undefined;
   if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
     if (row) return row;
     return createdRow(sid, event, at, v);
@@ -328,7 +328,7 @@ export class AccountReadModelProjection implements Projection {
   }
 }
 
-/** The row an account's creation event makes; `at` is a Date or, written inline, SQL for "now". */
+/** The row an account's creation event makes; `at` is a Date or SQL for one. */
 function createdRow<At>(sid: string, event: MainAccountCreated | SubaccountCreated, at: At, v: number) {
   const d = event.data;
   return {

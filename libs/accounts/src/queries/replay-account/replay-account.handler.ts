@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EventStore, type RecordedEvent } from '@accountable/event-store';
 import { formatRfc2822 } from '@accountable/twilio';
-import { AccountEventType, accountStreamId, evolve, isAccountEvent, type AccountState } from '../../domain';
+import { AccountEventType, accountStreamId, evolveNext, isAccountEvent, type AccountState } from '../../domain';
 import { AccountStateAtQuery, ReplayAccountQuery, type AccountSnapshot, type ReplayStep } from './replay-account.query';
 
 const SHOWN_FIELDS = ['friendly_name', 'owner_account_sid', 'status', 'type'] as const;
@@ -19,13 +19,16 @@ export function snapshotOf(state: NonNullable<AccountState>): AccountSnapshot {
   };
 }
 
-/** Folds a stream step by step with the domain's own evolve: replay shows what the service believes. */
+/**
+ * Folds a stream step by step with the domain's own evolve: replay shows what the service
+ * believes. `events` is a prefix of the stream (a version gap throws).
+ */
 function* replay(events: readonly RecordedEvent[]): Generator<{ event: RecordedEvent; before: AccountState; after: AccountState }> {
   let state: AccountState = null;
   for (const event of events) {
     if (!isAccountEvent(event)) continue;
     const before = state;
-    state = evolve(state, event, event.recordedAt);
+    state = evolveNext(state, event);
     yield { event, before, after: state };
   }
 }
@@ -85,6 +88,7 @@ export class AccountStateAtHandler implements IQueryHandler<AccountStateAtQuery,
   constructor(private readonly store: EventStore) {}
 
   async execute({ sid, at }: AccountStateAtQuery): Promise<AccountSnapshot | null> {
+    // As of an instant: the longest version prefix recorded by then (see ReadStreamOptions.until).
     const events = await this.store.readStream(
       accountStreamId(sid),
       'asOf' in at ? { until: at.asOf } : { toVersion: at.version },

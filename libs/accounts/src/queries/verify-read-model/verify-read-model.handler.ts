@@ -3,12 +3,15 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { DB } from '@accountable/platform';
-import { ACCOUNT_STREAM_PREFIX, fold, isAccountEvent, type Account } from '../../domain';
-import { VerifyReadModelQuery, type Drift, type VerifyReport } from './verify-read-model.query';
+import { ACCOUNT_STREAM_PREFIX, fold, isAccountEvent, StreamVersionGapError, type AccountState } from '../../domain';
+import { VerifyReadModelQuery, type Drift, type TimeInversion, type VerifyReport } from './verify-read-model.query';
 
 /**
  * Walks the streams in batches (constant memory), folds each with the domain's evolve and
  * compares every column of its read-model row; then looks for rows with no stream at all.
+ * Along the way, each stream's times against its versions: an event earlier than the one before
+ * it is drift when that one was stamped under migration 0009's rule (after the position in
+ * `event_clock`, which makes such a pair impossible), and information otherwise.
  */
 @QueryHandler(VerifyReadModelQuery)
 export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuery, VerifyReport> {
@@ -16,6 +19,9 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
 
   async execute({ batchSize }: VerifyReadModelQuery): Promise<VerifyReport> {
     const drifts: Drift[] = [];
+    const oldTimeInversions: TimeInversion[] = [];
+    const clock = await this.db.selectFrom('event_clock').select('monotonic_after_position').executeTakeFirst();
+    const monotonicAfter = clock?.monotonic_after_position ?? Number.MAX_SAFE_INTEGER;
     let checked = 0;
     let after = ACCOUNT_STREAM_PREFIX;
     for (;;) {
@@ -32,7 +38,11 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       const ids = streams.map((s) => s.stream_id);
       const events = await this.db
         .selectFrom('events')
-        .select(['stream_id', 'type', 'data', 'recorded_at'])
+        .select(['stream_id', 'stream_version', 'type', 'data', 'recorded_at'])
+        // Compared in SQL, at the column's microseconds.
+        .select(sql<boolean>`recorded_at < lag(recorded_at) OVER (PARTITION BY stream_id ORDER BY stream_version)`.as('runs_back'))
+        .select(sql<Date | null>`lag(recorded_at) OVER (PARTITION BY stream_id ORDER BY stream_version)`.as('previous_recorded_at'))
+        .select(sql<number | null>`lag(global_position) OVER (PARTITION BY stream_id ORDER BY stream_version)`.as('previous_position'))
         .where('stream_id', 'in', ids)
         .orderBy('stream_id')
         .orderBy('stream_version')
@@ -45,10 +55,28 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       for (const e of events) byStream.set(e.stream_id, [...(byStream.get(e.stream_id) ?? []), e]);
       for (const [streamId, streamEvents] of byStream) {
         const sid = streamId.slice(ACCOUNT_STREAM_PREFIX.length);
-        const state = fold(
-          streamEvents.filter(isAccountEvent).map((e) => ({ type: e.type, data: e.data, recordedAt: e.recorded_at }) as never),
-        ) as Account | null;
+        for (const e of streamEvents) {
+          if (!e.runs_back) continue;
+          const [at, previous] = [e.recorded_at.toISOString(), e.previous_recorded_at!.toISOString()];
+          if (Number(e.previous_position) > monotonicAfter) {
+            drifts.push({ sid, field: 'recorded_at', expected: `at or after ${previous} (version ${e.stream_version - 1})`, actual: `${at} (version ${e.stream_version})` });
+          } else {
+            oldTimeInversions.push({ sid, version: e.stream_version, recordedAt: at, previousRecordedAt: previous });
+          }
+        }
         checked++;
+        let state: AccountState;
+        try {
+          state = fold(
+            streamEvents
+              .filter(isAccountEvent)
+              .map((e) => ({ type: e.type, data: e.data, recordedAt: e.recorded_at, streamVersion: e.stream_version }) as never),
+          );
+        } catch (error) {
+          if (!(error instanceof StreamVersionGapError)) throw error;
+          drifts.push({ sid, field: '(versions)', expected: 'versions 1..n, each once', actual: error.message });
+          continue;
+        }
         const row = rows.get(sid);
         if (!state) continue;
         if (!row) {
@@ -93,7 +121,7 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       )
       .execute();
     for (const { sid } of orphans) drifts.push({ sid, field: '(row)', expected: 'absent (no stream)', actual: 'present' });
-    return { accountsChecked: checked, drifts };
+    return { accountsChecked: checked, drifts, oldTimeInversions };
   }
 }
 

@@ -9,12 +9,28 @@ export interface Drift {
   actual: unknown;
 }
 
+/**
+ * An event stored before migration 0009 whose time is earlier than the version before it:
+ * information, not drift (its time was its transaction's start; see README "Time travel").
+ */
+export interface TimeInversion {
+  sid: string;
+  version: number;
+  recordedAt: string;
+  previousRecordedAt: string;
+}
+
 export interface VerifyReport {
   accountsChecked: number;
   drifts: Drift[];
+  oldTimeInversions: TimeInversion[];
 }
 
-/** Folds every account stream and compares it with the read model, field by field. Reads only. */
+/**
+ * Folds every account stream and compares it with the read model, field by field; checks that
+ * each stream's versions run 1..n and, for events stamped since migration 0009, that its times
+ * do not run back against its versions. Reads only.
+ */
 export class VerifyReadModelQuery extends Query<VerifyReport> {
   constructor(readonly batchSize = 500) {
     super();
