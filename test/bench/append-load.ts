@@ -68,7 +68,8 @@ export async function prepareAppendSchema(url: string, admin: pg.Pool): Promise<
   const db = createKysely(pool);
   await migrations['0001_event_store'].up(db);
   await migrations['0006_append_without_notify'].up(db);
-  await migrations['0009_recorded_at_after_lock'].up(db);
+  // In a transaction, as the migrator runs it (it locks `events` while it reads where it took effect).
+  await db.transaction().execute((trx) => migrations['0009_recorded_at_after_lock'].up(trx));
   // Same columns, defaults, constraints and indexes as `events` (LIKE … INCLUDING ALL copies
   // the identity, the xid8 default, both unique keys and both indexes; not the triggers).
   await pool.query('CREATE TABLE raw_events (LIKE events INCLUDING ALL)');

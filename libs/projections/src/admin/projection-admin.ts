@@ -130,73 +130,75 @@ export class ProjectionAdmin {
   async rebuild(projection: RebuildableProjection, batchSize = 5000, onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress> {
     return this.db.connection().execute(async (session) => {
       await takeRebuildLock(session, projection.name);
-      return finallyAlso(
-        async () => {
-          await dropLeftovers(session, projection.name, projection.tables);
-          const schemas = await createShadowSchemas(session, projection.name);
-          return finallyAlso(
-            () => this.rebuildInto({ schemas, oids: new Map(), loadedTo: FEED_START }, session, projection, batchSize, onProgress),
-            () => dropShadowSchemas(this.db, schemas, projection.tables),
-          );
-        },
+      try {
+        return await this.rebuildLocked(session, projection, batchSize, onProgress);
+      } finally {
         // A session that was lost has released its lock with it.
-        () => releaseRebuildLock(session, projection.name),
-      );
+        await releaseRebuildLock(session, projection.name).catch(() => undefined);
+      }
     });
   }
 
-  private async rebuildInto(
-    shadow: Shadow,
+  private async rebuildLocked(
     session: Kysely<Database>,
     projection: RebuildableProjection,
     batchSize: number,
     onProgress?: (p: RebuildProgress) => void,
   ): Promise<RebuildProgress> {
+    await dropLeftovers(session, projection.name, projection.tables);
+    const shadow: Shadow = { schemas: await createShadowSchemas(session, projection.name), oids: new Map(), loadedTo: FEED_START };
     const total = Number((await sql<{ n: number }>`SELECT count(*)::bigint AS n FROM events`.execute(this.db)).rows[0].n);
     let applied = 0;
     const progress = (events: number) => {
       applied += events;
       onProgress?.({ applied, total: Math.max(total, applied) });
     };
-    // A load in SQL reads no index of its own tables (it joins) and delivers each event once
-    // (no ON CONFLICT), so it leaves all of them, keys included, for after; the batch load
-    // needs the keys and `applyIndexes`, created first if it has to be used after all.
-    const inSql = projection.loadRange !== undefined;
-    let deferred: DeferredIndex[] = [];
-    for (const table of projection.tables) {
-      const created = await createShadow(this.db, shadow.schemas, table, inSql ? [] : (projection.applyIndexes ?? []), inSql);
-      shadow.oids.set(table, created.oid);
-      deferred.push(...created.deferred);
-    }
-    // Up to the head as it was when we started: with writes going on, chasing the live head
-    // batch by batch might never end.
-    const head = await this.store.feedHead();
-    const loaded = await this.loadInSql(projection, shadow, head);
-    if (loaded !== null) progress(loaded);
-    else if (inSql) {
-      const needed = deferred.filter((index) => index.constraint || projection.applyIndexes?.includes(index.name));
-      await this.createIndexes(needed);
-      deferred = deferred.filter((index) => !needed.includes(index));
-    }
-    let position = loaded === null ? await this.load(projection, shadow, head, batchSize, progress, 1) : head;
-    // The new tables have no statistics until autovacuum comes by. Without them the planner
-    // guesses 0.5 % of the rows per key and, for a lookup of a few dozen keys, reads the whole
-    // table: the audit owner lookup went quadratic. The first batch's proportions (or the
-    // whole table's, after a load in SQL) hold as the table grows.
-    for (const table of projection.tables) await sql`ANALYZE ${sql.id(shadow.schemas.shadow, table)}`.execute(this.db);
-    position = await this.load(projection, shadow, head, batchSize, progress);
-    await this.createIndexes(deferred);
-    for (let attempt = 1; ; attempt++) {
-      // What arrived while we loaded, built indexes or waited, so that little is left to apply
-      // under the switch's lock.
-      position = await this.load(projection, shadow, await this.store.feedHead(), batchSize, progress);
-      try {
-        progress(await this.switchOver(session, projection, shadow, position, batchSize));
-        break;
-      } catch (error) {
-        if (attempt === SWITCH_ATTEMPTS || !isLockWait(error)) throw error;
+    try {
+      // A load in SQL reads no index of its own tables (it joins) and delivers each event once
+      // (no ON CONFLICT), so it leaves all of them, keys included, for after; the batch load
+      // needs the keys and `applyIndexes`, created first if it has to be used after all.
+      const inSql = projection.loadRange !== undefined;
+      let deferred: DeferredIndex[] = [];
+      for (const table of projection.tables) {
+        const created = await createShadow(this.db, shadow.schemas, table, inSql ? [] : (projection.applyIndexes ?? []), inSql);
+        shadow.oids.set(table, created.oid);
+        deferred.push(...created.deferred);
       }
+      // Up to the head as it was when we started: with writes going on, chasing the live head
+      // batch by batch might never end.
+      const head = await this.store.feedHead();
+      const loaded = await this.loadInSql(projection, shadow, head);
+      if (loaded !== null) progress(loaded);
+      else if (inSql) {
+        const needed = deferred.filter((index) => index.constraint || projection.applyIndexes?.includes(index.name));
+        await this.createIndexes(needed);
+        deferred = deferred.filter((index) => !needed.includes(index));
+      }
+      let position = loaded === null ? await this.load(projection, shadow, head, batchSize, progress, 1) : head;
+      // The new tables have no statistics until autovacuum comes by. Without them the planner
+      // guesses 0.5 % of the rows per key and, for a lookup of a few dozen keys, reads the whole
+      // table: the audit owner lookup went quadratic. The first batch's proportions (or the
+      // whole table's, after a load in SQL) hold as the table grows.
+      for (const table of projection.tables) await sql`ANALYZE ${sql.id(shadow.schemas.shadow, table)}`.execute(this.db);
+      position = await this.load(projection, shadow, head, batchSize, progress);
+      await this.createIndexes(deferred);
+      for (let attempt = 1; ; attempt++) {
+        // What arrived while we loaded, built indexes or waited, so that little is left to apply
+        // under the switch's lock.
+        position = await this.load(projection, shadow, await this.store.feedHead(), batchSize, progress);
+        try {
+          progress(await this.switchOver(session, projection, shadow, position, batchSize));
+          break;
+        } catch (error) {
+          if (attempt === SWITCH_ATTEMPTS || !isLockWait(error)) throw error;
+        }
+      }
+    } catch (error) {
+      // Its own error first: a clean-up that fails too must not hide it.
+      await dropShadowSchemas(this.db, shadow.schemas, projection.tables).catch(() => undefined);
+      throw error;
     }
+    await dropShadowSchemas(this.db, shadow.schemas, projection.tables);
     return { applied, total: Math.max(total, applied) };
   }
 
@@ -314,17 +316,4 @@ export class ProjectionAdmin {
       return applied;
     });
   }
-}
-
-/** Runs `cleanup` after `work` whatever happens; a failing clean-up does not hide the work's own error. */
-async function finallyAlso<T>(work: () => Promise<T>, cleanup: () => Promise<unknown>): Promise<T> {
-  let result: T;
-  try {
-    result = await work();
-  } catch (error) {
-    await cleanup().catch(() => undefined);
-    throw error;
-  }
-  await cleanup();
-  return result;
 }

@@ -43,16 +43,18 @@ export interface ShadowSchemas {
 
 const schemaComment = (projection: string) => `accountable: rebuild of projection ${JSON.stringify(projection)}`;
 
-/** Creates this rebuild's two schemas, empty, each marked with the projection's name. */
+/** Creates this rebuild's two schemas, empty, each marked with the projection's name (together or not at all). */
 export async function createShadowSchemas(db: Executor, projection: string): Promise<ShadowSchemas> {
   // Readable in a listing; unique by the random part (identifiers stop at 63 bytes).
   const slug = projection.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
   const shadow = `rebuild_${slug}_${randomBytes(6).toString('hex')}`;
   const schemas = { shadow, retired: `${shadow}_retired` };
-  for (const schema of [schemas.shadow, schemas.retired]) {
-    await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
-    await sql`COMMENT ON SCHEMA ${sql.id(schema)} IS ${sql.lit(schemaComment(projection))}`.execute(db);
-  }
+  await db.transaction().execute(async (trx) => {
+    for (const schema of [schemas.shadow, schemas.retired]) {
+      await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(trx);
+      await sql`COMMENT ON SCHEMA ${sql.id(schema)} IS ${sql.lit(schemaComment(projection))}`.execute(trx);
+    }
+  });
   return schemas;
 }
 
