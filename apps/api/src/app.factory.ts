@@ -4,13 +4,19 @@ import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AccountReader } from '@accountable/accounts';
+import type { AppConfig } from '@accountable/config';
 import type { Runtime } from '@accountable/platform';
 import { TwilioError } from '@accountable/twilio';
 import { AppModule, type ProcessRole } from './app.module';
+import { BasicAuthentication } from './http/basic-auth';
 import { registerBodyParsers } from './http/body-parsers';
+import { limitConnections } from './http/connection-limits';
+import { RateLimits } from './http/rate-limits';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 import { createLogger, logRequests } from './observability/logging';
 import { HttpMetrics } from './observability/metrics.service';
@@ -38,12 +44,14 @@ export interface ApiAppOptions {
 
 /** Builds the application on an open runtime; used by main.ts and the e2e tests. */
 export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
+  const config = runtime.config;
   const adapter = new FastifyAdapter({
-    bodyLimit: 1024 * 1024,
+    bodyLimit: config.MAX_BODY_BYTES,
+    ...serverTimeouts(config),
     // Twilio's request id format (RQ + 32 hex); it also goes into the log line and the events'
     // metadata. randomUUID draws from a cached block of entropy, randomBytes makes a call each time.
     genReqId: () => `RQ${randomUUID().replaceAll('-', '')}`,
-    trustProxy: runtime.config.TRUST_PROXY,
+    trustProxy: config.TRUST_PROXY,
     // While closing, a request that still arrives on an open connection is served (with
     // `Connection: close`), not refused with Fastify's own 503 body: a graceful shutdown drains,
     // and every answer is Twilio's envelope.
@@ -60,9 +68,10 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     // Fastify's own body.
     clientErrorHandler: answerClientError,
   });
-  // Set first thing, so every response carries it, errors and 404s included.
+  // Set first thing, so every response carries them, errors and 404s included. Answers carry
+  // auth tokens: no cache may keep one, and no browser may read one as anything but JSON.
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
-    void reply.header('Twilio-Request-Id', request.id);
+    void reply.header('Twilio-Request-Id', request.id).header('Cache-Control', 'no-store').header('X-Content-Type-Options', 'nosniff');
     done();
   });
   const httpMetrics = new HttpMetrics();
@@ -72,17 +81,50 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
   });
   const logger = createLogger(options.logger === false ? 'silent' : runtime.config.LOG_LEVEL, options.logStream);
   logRequests(adapter.getInstance(), logger);
-  registerBodyParsers(adapter.getInstance());
+  registerBodyParsers(adapter.getInstance(), { maxParameters: config.MAX_PARAMETERS, maxJsonDepth: config.MAX_JSON_DEPTH });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRuntime(runtime, { role: options.role, httpMetrics, logger }),
     adapter,
     { bufferLogs: options.logger !== false, logger: options.logger, abortOnError: false, bodyParser: false },
   );
+  // Credentials are checked in an onRequest hook, before any body is read; routes are added by
+  // app.init() below, and take the hook with them.
+  await app.register(fastifyRateLimit, { global: false });
+  const limits = new RateLimits(adapter.getInstance(), {
+    requestsPerAccount: config.RATE_LIMIT_REQUESTS_PER_ACCOUNT,
+    requestsWindowS: config.RATE_LIMIT_REQUESTS_WINDOW_S,
+    authFailuresPerAddress: config.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+    authFailuresPerAccount: config.RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT,
+    authFailuresWindowS: config.RATE_LIMIT_AUTH_FAILURES_WINDOW_S,
+  });
+  adapter.getInstance().addHook('onRequest', new BasicAuthentication(app.get(AccountReader), runtime.secretBox, limits).onRequest);
+  limitConnections(app.getHttpServer(), {
+    max: config.HTTP_MAX_CONNECTIONS,
+    // Behind a proxy every connection comes from the proxy: bounded per client there instead.
+    perAddress: config.TRUST_PROXY === false ? config.HTTP_MAX_CONNECTIONS_PER_ADDRESS : 0,
+  });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   if ((options.role ?? 'all') !== 'projector' && options.openApi !== false) setUpOpenApi(app);
   if ((options.role ?? 'all') !== 'projector' && (options.console ?? options.openApi) !== false) await serveConsole(app);
   await app.init();
   return app;
+}
+
+/**
+ * Slow and idle sockets are closed: headers must arrive within HTTP_HEADERS_TIMEOUT_MS of the
+ * connection (or of the previous answer), the whole request within HTTP_REQUEST_TIMEOUT_MS, and
+ * a kept-alive connection may idle HTTP_KEEP_ALIVE_TIMEOUT_MS. Node checks the first two every
+ * `connectionsCheckingInterval` (30 s by default, which would stretch them): every second here.
+ * A socket with no traffic at all for longer than any of them (a client that stopped reading
+ * its answer) is destroyed.
+ */
+function serverTimeouts(config: AppConfig) {
+  return {
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: Math.max(config.HTTP_REQUEST_TIMEOUT_MS, config.HTTP_KEEP_ALIVE_TIMEOUT_MS) + 10_000,
+    http: { headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+  };
 }
 
 /** What Fastify's default client-error handler does, with Twilio's envelope as the body. */
@@ -95,7 +137,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   const head = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${head ? '' : body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`,
     );
   }
   socket.destroy(error);

@@ -12,7 +12,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { EventsController } from './events/events.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
-import { BasicAuthGuard } from './http/basic-auth.guard';
+import { PublicUrl } from './http/public-url';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
 import { TwilioParamsPipe } from './http/twilio-params.pipe';
 import { loggingParams } from './observability/logging';
@@ -50,12 +50,11 @@ export class AppModule {
       ],
       controllers: [...(api ? [AccountsController, AccountHistoryController, EventsController] : []), HealthController, MetricsController],
       providers: [
-        BasicAuthGuard,
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
-        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler] : []),
+        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, PublicUrl] : []),
         MetricsService,
         // Background work: the projections, and deleting expired Idempotency-Keys.
         ...(projector ? [ProjectorService, IdempotencyKeyPruner] : []),

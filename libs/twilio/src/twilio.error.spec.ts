@@ -46,6 +46,12 @@ describe('TwilioError', () => {
     }
   });
 
+  it('a 429 is 20429 and carries its Retry-After in whole seconds, at least 1', () => {
+    expect(TwilioErrors.tooManyRequests(2.2)).toMatchObject({ status: 429, code: 20429, retryAfterS: 3 });
+    expect(TwilioErrors.tooManyRequests(0).retryAfterS).toBe(1);
+    expect(Object.keys(TwilioErrors.tooManyRequests(5).toBody()).sort()).toEqual(['code', 'message', 'more_info', 'status']);
+  });
+
   it('keeps a caller-given message', () => {
     expect(TwilioErrors.unauthorized('Account is not active').toBody().message).toBe('Account is not active');
     expect(TwilioErrors.methodNotAllowed('delete').message).toContain('DELETE');

@@ -13,6 +13,8 @@ export class TwilioError extends Error {
     readonly status: number,
     readonly code: number,
     message: string,
+    /** Sent as `Retry-After` (seconds) with a 429. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.moreInfo = `https://www.twilio.com/docs/errors/${code}`;
@@ -57,6 +59,7 @@ export const TWILIO_ERROR_CATALOG = {
    * 422 as the IETF Idempotency-Key draft has it; 20002 because the header is the bad parameter.
    */
   idempotencyKeyReused: { status: 422, code: 20002, message: 'This Idempotency-Key was already used with a different request' },
+  tooManyRequests: { status: 429, code: 20429, message: 'Too Many Requests' },
   internal: { status: 500, code: 20500, message: 'Internal Server Error' },
   unavailable: { status: 503, code: 20503, message: 'Service Unavailable' },
 } as const satisfies Record<string, TwilioErrorSpec>;
@@ -74,14 +77,20 @@ const factories = Object.fromEntries(
   (Object.keys(TWILIO_ERROR_CATALOG) as TwilioErrorKind[]).map((kind) => [kind, (message?: string) => twilioError(kind, message)]),
 ) as unknown as Factories;
 
-export const TwilioErrors: Omit<Factories, 'notFound' | 'methodNotAllowed'> & {
+export const TwilioErrors: Omit<Factories, 'notFound' | 'methodNotAllowed' | 'tooManyRequests'> & {
   /** `path` is the request path as the client sent it, without the query string. */
   notFound(path?: string): TwilioError;
   methodNotAllowed(method?: string): TwilioError;
+  /** The client may try again in `retryAfterS` seconds (at least 1). */
+  tooManyRequests(retryAfterS: number, message?: string): TwilioError;
 } = {
   ...factories,
   notFound: (path) =>
     twilioError('notFound', path === undefined ? undefined : `The requested resource ${path} was not found`),
   methodNotAllowed: (method) =>
     twilioError('methodNotAllowed', method === undefined ? undefined : `Method ${method.toUpperCase()} not allowed`),
+  tooManyRequests: (retryAfterS, message) => {
+    const spec = TWILIO_ERROR_CATALOG.tooManyRequests;
+    return new TwilioError(spec.status, spec.code, message ?? spec.message, Math.max(1, Math.ceil(retryAfterS)));
+  },
 };

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBasicAuth,
@@ -38,7 +38,7 @@ import {
   type AccountPage,
   type AccountResource,
 } from '@accountable/twilio';
-import { AuthCaller, BasicAuthGuard, NamedAccount, NamesAccount } from '../http/basic-auth.guard';
+import { AuthCaller, Authenticated, NamedAccount } from '../http/basic-auth';
 import { idempotencyKeyOf } from '../http/idempotency-key';
 import { ApiContext } from '../http/request-context';
 import { AccountPageSchema, AccountSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
@@ -65,7 +65,7 @@ export class AccountsController {
   @ApiOperation({ operationId: 'ListAccount', summary: 'The caller and, for a main account, its subaccounts (date_created order)' })
   @ApiOkResponse({ type: AccountPageSchema })
   @ApiResponse({ status: 400, description: 'Bad Status (21475), PageSize over 1000 (20007), bad PageToken (21481)', type: TwilioErrorSchema })
-  @UseGuards(BasicAuthGuard)
+  @Authenticated()
   async list(@AuthCaller() caller: Caller, @Query() query: ListAccountsQueryDto): Promise<AccountPage> {
     const friendlyName = singleParam(query.FriendlyName);
     const status = parseAccountStatus(query.Status);
@@ -92,7 +92,7 @@ export class AccountsController {
   @ApiCreatedResponse({ type: AccountSchema })
   @ApiResponse({ status: 400, description: 'Bad FriendlyName (20002), caller is a subaccount (21101), subaccount limit (21480)', type: TwilioErrorSchema })
   @HttpCode(201)
-  @UseGuards(BasicAuthGuard)
+  @Authenticated()
   async create(
     @AuthCaller() caller: Caller,
     @Body() body: CreateAccountDto,
@@ -109,8 +109,7 @@ export class AccountsController {
   @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json' })
   @ApiOkResponse({ type: AccountSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
-  @UseGuards(BasicAuthGuard)
-  @NamesAccount(({ sid }) => accountSidOf(sid))
+  @Authenticated(({ sid }) => accountSidOf(sid))
   async fetch(
     @AuthCaller() caller: Caller,
     @Param('sid') sidJson: string,
@@ -136,8 +135,7 @@ export class AccountsController {
   @ApiResponse({ status: 403, description: 'A subaccount changing its own status (20006)', type: TwilioErrorSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @HttpCode(200)
-  @UseGuards(BasicAuthGuard)
-  @NamesAccount(({ sid }) => accountSidOf(sid))
+  @Authenticated(({ sid }) => accountSidOf(sid))
   async update(
     @AuthCaller() caller: Caller,
     @Param('sid') sidJson: string,

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBasicAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -19,7 +19,8 @@ import {
   type EventsPage,
   type MonitorEvent,
 } from '@accountable/twilio';
-import { AuthCaller, BasicAuthGuard } from '../http/basic-auth.guard';
+import { AuthCaller, Authenticated } from '../http/basic-auth';
+import { PublicUrl } from '../http/public-url';
 import { EventsPageSchema, EventsQuerySchema, MonitorEventSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
 
 /**
@@ -31,22 +32,25 @@ import { EventsPageSchema, EventsQuerySchema, MonitorEventSchema, TwilioErrorSch
 @ApiResponse({ status: 401, description: 'No or wrong credentials (20003)', type: TwilioErrorSchema })
 @Controller('v1')
 export class EventsController {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly publicUrl: PublicUrl,
+  ) {}
 
   @Get('Events')
   @ApiOperation({ operationId: 'ListEvent', summary: 'Audit events of the caller and its subaccounts, newest first' })
   @ApiQuery({ type: EventsQuerySchema })
   @ApiOkResponse({ type: EventsPageSchema })
   @ApiResponse({ status: 400, description: 'More than one non-date filter, a bad date or paging value', type: TwilioErrorSchema })
-  @UseGuards(BasicAuthGuard)
-  async list(@AuthCaller() caller: Caller, @Query() query: Record<string, unknown>, @Req() request: FastifyRequest): Promise<EventsPage> {
+  @Authenticated()
+  async list(@AuthCaller() caller: Caller, @Query() query: Record<string, unknown>): Promise<EventsPage> {
     const filters = parseEventQuery(query);
     const pageSize = parsePageSize(query.PageSize);
     const page = parsePage(query.Page);
     const pageToken = parsePageToken(query.PageToken);
     const cursor = pageToken === undefined ? null : decodeEventPageToken(pageToken);
     const result = await this.queries.execute(new ListAuditEventsQuery(caller, filters, pageSize, cursor, page));
-    const baseUrl = baseUrlOf(request);
+    const baseUrl = this.publicUrl.base;
     return toEventsPage({
       events: result.items.map((view) => toMonitorEvent(view, baseUrl)),
       page,
@@ -68,12 +72,12 @@ export class EventsController {
   @ApiParam({ name: 'sid', description: 'AE + 32 hex' })
   @ApiOkResponse({ type: MonitorEventSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed or not visible to the caller (20404)', type: TwilioErrorSchema })
-  @UseGuards(BasicAuthGuard)
+  @Authenticated()
   async fetch(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Req() request: FastifyRequest): Promise<MonitorEvent> {
     // A malformed sid, an unknown one and another tenant's all read the same: not found.
     const view = isEventSid(sid) ? await this.queries.execute(new GetAuditEventQuery(caller, sid)) : null;
     if (!view) throw TwilioErrors.notFound(request.url.split('?')[0]);
-    return toMonitorEvent(view, baseUrlOf(request));
+    return toMonitorEvent(view, this.publicUrl.base);
   }
 
   // The resource is read-only. One handler per verb (see AccountsController).
@@ -100,12 +104,4 @@ export class EventsController {
   patch(@Req() request: FastifyRequest): never {
     throw TwilioErrors.methodNotAllowed(request.method);
   }
-}
-
-/**
- * Absolute URLs point back at the host the client used. `request.host` is the Host header, or
- * X-Forwarded-Host when TRUST_PROXY trusts the peer (as `request.protocol` follows X-Forwarded-Proto).
- */
-function baseUrlOf(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
 }

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { CommandContext } from '@accountable/accounts';
+import { clientAddressOf } from './client-address';
 
 /** The audit facts of an API request: becomes the metadata of the events it causes. */
 export const ApiContext = createParamDecorator((_: unknown, context: ExecutionContext): CommandContext => {
@@ -10,7 +11,7 @@ export const ApiContext = createParamDecorator((_: unknown, context: ExecutionCo
     actorType: 'account',
     actorSid: request.caller?.sid ?? null,
     source: 'api',
-    sourceIp: request.ip,
+    sourceIp: clientAddressOf(request),
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
     requestId: String(request.id),
   };

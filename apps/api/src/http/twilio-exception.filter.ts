@@ -4,8 +4,12 @@ import { isAccountRuleError, isIdempotencyKeyReusedError } from '@accountable/ac
 import { isTwilioError, TwilioError, TwilioErrors, WWW_AUTHENTICATE } from '@accountable/twilio';
 import { recordFailure } from '../observability/logging';
 
-/** PostgreSQL SQLSTATE classes and socket errors that mean "the database is not there". */
-const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+/**
+ * PostgreSQL SQLSTATEs and socket errors that mean "the database cannot serve this now": a lost
+ * connection (class 08), a shutdown (57P01–57P03), insufficient resources (class 53: a full disk,
+ * out of memory, too many connections), and a statement cancelled by its timeout (57014).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|57014$|53)/;
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 /**
@@ -28,6 +32,7 @@ export class TwilioExceptionFilter implements ExceptionFilter {
     const error = this.toTwilioError(exception, request);
     if (error.status >= 500) recordFailure(request, exception);
     if (error.status === 401) void reply.header('WWW-Authenticate', WWW_AUTHENTICATE);
+    if (error.retryAfterS !== undefined) void reply.header('Retry-After', String(error.retryAfterS));
     void reply.status(error.status).header('Content-Type', 'application/json').send(error.toBody());
   }
 

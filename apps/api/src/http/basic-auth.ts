@@ -1,0 +1,117 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import type { AccountReader, Caller, GetAccountQuery } from '@accountable/accounts';
+import { safeEqual, type SecretBox } from '@accountable/secrets';
+import { isAccountSid, TwilioErrors } from '@accountable/twilio';
+import type { RateLimits } from './rate-limits';
+import { VerifiedCredentials } from './verified-credentials';
+
+/** The named account's row as authentication read it; see Authenticated. */
+type NamedAccountRow = GetAccountQuery['row'];
+type AccountRow = NonNullable<NamedAccountRow>;
+
+type AuthenticatedRequest = FastifyRequest & { caller?: Caller; namedAccount?: NamedAccountRow };
+
+/** From a route's path parameters, the sid of the account it serves; null when it cannot be one. */
+export type AccountSidOfParams = (params: Record<string, string>) => string | null;
+
+/** The route's Fastify config key: present on every route that needs credentials. */
+const AUTHENTICATION = 'basicAuth';
+
+interface AuthenticationRoute {
+  namesAccount?: AccountSidOfParams;
+}
+
+/**
+ * The route needs Basic credentials, checked in a Fastify `onRequest` hook (BasicAuthentication):
+ * before its body is read, so a request without valid credentials costs no parsing. With
+ * `namesAccount`, the route serves the one account its path names: that account's row is read in
+ * the same statement as the caller's and handed to the handler (NamedAccount), for this request only.
+ */
+export const Authenticated = (namesAccount?: AccountSidOfParams) => RouteConfig({ [AUTHENTICATION]: { namesAccount } satisfies AuthenticationRoute });
+
+/** Distinct credentials whose successful check is remembered (a few hundred bytes each). */
+const VERIFIED_CAPACITY = 10_000;
+
+/**
+ * HTTP Basic: username = account sid, password = its auth token. Looked up on the primary so a
+ * subaccount's credentials work the moment its creation was acknowledged, and a suspension or a
+ * new token takes effect at once. Every failure looks the same to the client (20003), except an
+ * inactive account, which is told so. Failures and each account's requests are counted
+ * (RateLimits): over a limit, 429 20429.
+ */
+export class BasicAuthentication {
+  private readonly verified = new VerifiedCredentials(VERIFIED_CAPACITY);
+
+  constructor(
+    private readonly reader: AccountReader,
+    private readonly box: SecretBox,
+    private readonly limits: RateLimits,
+  ) {}
+
+  /** Fastify `onRequest`: routing has happened (params are there), the body has not been read. */
+  readonly onRequest = async (request: FastifyRequest): Promise<void> => {
+    const route = (request.routeOptions.config as { [AUTHENTICATION]?: AuthenticationRoute } | undefined)?.[AUTHENTICATION];
+    if (route) await this.authenticate(request as AuthenticatedRequest, route);
+  };
+
+  private async authenticate(request: AuthenticatedRequest, route: AuthenticationRoute): Promise<void> {
+    // No credentials at all is the challenge step of a client that waits for WWW-Authenticate;
+    // it costs nothing, so it is not counted as a failure.
+    if (request.headers.authorization === undefined) throw TwilioErrors.unauthorized();
+    const credentials = parseBasic(request.headers.authorization);
+    const sid = credentials && isAccountSid(credentials.username) ? credentials.username : null;
+    const password = credentials?.password ?? '';
+    await this.limits.admitAttempt(request, sid, password);
+    if (!sid) return this.fail(request, null);
+    const namedSid = route.namesAccount?.(request.params as Record<string, string>) ?? undefined;
+    const { caller: row, named } = await this.reader.findForAuthentication(sid, namedSid);
+    const matches = this.passwordMatches(row, password);
+    if (!row || !matches) return this.fail(request, sid);
+    if (row.status !== 'active') return this.fail(request, sid, `Authentication Error - account ${row.sid} is not active (${row.status})`);
+    this.limits.succeeded(sid, password);
+    await this.limits.admitRequest(request, sid);
+    request.caller = { sid: row.sid, isMain: row.is_main };
+    request.namedAccount = named;
+  }
+
+  private async fail(request: FastifyRequest, sid: string | null, message?: string): Promise<never> {
+    await this.limits.failed(request, sid);
+    throw TwilioErrors.unauthorized(message);
+  }
+
+  /** A repeated success needs no decryption (VerifiedCredentials); anything else is checked in full. */
+  private passwordMatches(row: AccountRow | undefined, password: string): boolean {
+    if (row && this.verified.has(row.sid, row.auth_token, password)) return true;
+    const token = row ? this.box.open(row.auth_token, row.sid) : '';
+    // Compared even when the account is unknown, so timing does not tell which sids exist.
+    const matches = safeEqual(password, token || '0'.repeat(32));
+    if (row && matches) this.verified.add(row.sid, row.auth_token, password);
+    return matches;
+  }
+}
+
+function parseBasic(header: string): { username: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!match) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** The authenticated account (set by BasicAuthentication); a route without Authenticated fails closed. */
+export const AuthCaller = createParamDecorator((_: unknown, context: ExecutionContext): Caller => {
+  const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
+  if (!caller) throw new Error('AuthCaller on a route without @Authenticated()');
+  return caller;
+});
+
+/**
+ * The row of the account the route names (Authenticated's `namesAccount`), when authentication
+ * read it with the caller's: null, no such account; undefined, not read (the handler reads it itself).
+ */
+export const NamedAccount = createParamDecorator((_: unknown, context: ExecutionContext): NamedAccountRow => {
+  return context.switchToHttp().getRequest<AuthenticatedRequest>().namedAccount;
+});
