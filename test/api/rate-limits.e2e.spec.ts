@@ -59,6 +59,17 @@ describe('rate limits: failed authentications per address and per account sid, r
     expect((await get(wrongFor(main), '203.0.113.10')).status).toBe(401);
   });
 
+  it('the right password of a suspended account is not a failed authentication', async () => {
+    const suspended = await clientFor(t, main).api.v2010.accounts.create({ friendlyName: 'suspended' });
+    await clientFor(t, main).api.v2010.accounts(suspended.sid).update({ status: 'suspended' });
+    for (let i = 0; i < 5; i++) {
+      const res = await get(suspended, '203.0.113.20');
+      expect([res.status, res.json.message]).toEqual([401, expect.stringMatching(/not active/)]);
+    }
+    // Neither the address nor the sid has used any failure.
+    expect((await get(wrongFor(suspended), '203.0.113.20')).status).toBe(401);
+  });
+
   it('an account sid past its failures, from many addresses: guesses get 429; its running clients go on; other sids do not notice', async () => {
     const victim = await clientFor(t, main).api.v2010.accounts.create({ friendlyName: 'victim' });
     expect((await get(victim, '198.51.100.200')).status).toBe(200);

@@ -179,10 +179,11 @@ describe('Monitor Events: wire format, filters, dates', () => {
     }
   });
 
-  it('builds absolute URLs from the Host the client used', async () => {
+  it('builds absolute URLs on the service’s own address, not on the Host the client sent', async () => {
     const response = await getWithHost(t, '/v1/Events?EventType=account.created&PageSize=1', 'audit.example.test:8443', main);
     expect(response.status).toBe(200);
-    const base = 'http://audit.example.test:8443';
+    // PUBLIC_URL is unset: the address the service listens on (test/api/proxy-and-public-url covers PUBLIC_URL).
+    const base = t.baseUrl;
     expect(response.json.meta.first_page_url).toBe(`${base}/v1/Events?EventType=account.created&PageSize=1&Page=0`);
     expect(response.json.meta.next_page_url).toMatch(new RegExp(`^${base}/v1/Events\\?EventType=account.created&PageSize=1&Page=1&PageToken=PA`));
     expect(response.json.events[0].url).toBe(`${base}/v1/Events/${response.json.events[0].sid}`);

@@ -38,7 +38,7 @@ const VERIFIED_CAPACITY = 10_000;
  * HTTP Basic: username = account sid, password = its auth token. Looked up on the primary so a
  * subaccount's credentials work the moment its creation was acknowledged, and a suspension or a
  * new token takes effect at once. Every failure looks the same to the client (20003), except an
- * inactive account, which is told so. Failures and each account's requests are counted
+ * inactive account, which is told so. Failed checks, and each account's requests, are counted
  * (RateLimits): over a limit, 429 20429.
  */
 export class BasicAuthentication {
@@ -69,16 +69,18 @@ export class BasicAuthentication {
     const { caller: row, named } = await this.reader.findForAuthentication(sid, namedSid);
     const matches = this.passwordMatches(row, password);
     if (!row || !matches) return this.fail(request, sid);
-    if (row.status !== 'active') return this.fail(request, sid, `Authentication Error - account ${row.sid} is not active (${row.status})`);
+    // The right password: not a failure even for an inactive account (nothing was guessed), but
+    // a request of that account, counted against its rate like any other.
     this.limits.succeeded(sid, password);
     await this.limits.admitRequest(request, sid);
+    if (row.status !== 'active') throw TwilioErrors.unauthorized(`Authentication Error - account ${row.sid} is not active (${row.status})`);
     request.caller = { sid: row.sid, isMain: row.is_main };
     request.namedAccount = named;
   }
 
-  private async fail(request: FastifyRequest, sid: string | null, message?: string): Promise<never> {
+  private async fail(request: FastifyRequest, sid: string | null): Promise<never> {
     await this.limits.failed(request, sid);
-    throw TwilioErrors.unauthorized(message);
+    throw TwilioErrors.unauthorized();
   }
 
   /** A repeated success needs no decryption (VerifiedCredentials); anything else is checked in full. */
