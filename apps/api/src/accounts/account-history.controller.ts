@@ -1,4 +1,4 @@
-import { Delete, Get, Controller, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Delete, Get, Controller, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBasicAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -14,7 +14,7 @@ import {
   type AccountHistoryPage,
   type AccountStateResource,
 } from '@accountable/twilio';
-import { AuthCaller, BasicAuthGuard, NamedAccount, NamesAccount } from '../http/basic-auth.guard';
+import { AuthCaller, Authenticated, NamedAccount } from '../http/basic-auth';
 import {
   AccountHistoryPageSchema,
   AccountHistoryQuerySchema,
@@ -44,8 +44,7 @@ export class AccountHistoryController {
   @ApiQuery({ type: AccountHistoryQuerySchema })
   @ApiOkResponse({ type: AccountHistoryPageSchema })
   @ApiResponse({ status: 400, description: 'PageSize over 1000 (20007), another bad paging value (20002)', type: TwilioErrorSchema })
-  @UseGuards(BasicAuthGuard)
-  @NamesAccount(sidParam)
+  @Authenticated(sidParam)
   async history(
     @AuthCaller() caller: Caller,
     @Param('sid') sid: string,
@@ -66,8 +65,7 @@ export class AccountHistoryController {
   @ApiQuery({ type: AccountStateQuerySchema })
   @ApiOkResponse({ type: AccountStateSchema })
   @ApiResponse({ status: 400, description: 'Not exactly one of Version and AsOf, a malformed one, or a Version after the current (20002)', type: TwilioErrorSchema })
-  @UseGuards(BasicAuthGuard)
-  @NamesAccount(sidParam)
+  @Authenticated(sidParam)
   async state(
     @AuthCaller() caller: Caller,
     @Param('sid') sid: string,
