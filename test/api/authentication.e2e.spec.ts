@@ -69,7 +69,7 @@ describe('Accounts API: authentication and the account the route names', () => {
   it('a new token takes effect on the next request: the old one, though it has just worked, is refused', async () => {
     expect((await get(other.sid, other)).status).toBe(200);
     const token = newAuthToken();
-    await t.database.pool.query('UPDATE account_read_model SET auth_token = $1 WHERE sid = $2', [t.runtime.secretBox.seal(token, other.sid), other.sid]);
+    await t.database.pool.query('UPDATE account_read_model SET auth_token = $1 WHERE sid = $2', [t.runtime.keyring.seal(token, other.sid), other.sid]);
     expect(await get(other.sid, other)).toMatchObject({ status: 401, json: { code: 20003 } });
     expect(await get(other.sid, { sid: other.sid, authToken: token })).toMatchObject({ status: 200, json: { auth_token: token } });
   });
@@ -78,7 +78,8 @@ describe('Accounts API: authentication and the account the route names', () => {
     expect((await get(theirs.sid, theirs)).status).toBe(200);
     const { rows } = await t.database.pool.query<{ auth_token: string }>('SELECT auth_token FROM account_read_model WHERE sid = $1', [theirs.sid]);
     await t.database.pool.query('UPDATE account_read_model SET auth_token = $1 WHERE sid = $2', [rows[0].auth_token, sub.sid]);
-    // A tampered row is our fault (500), never a way in.
-    expect(await get(sub.sid, { sid: sub.sid, authToken: theirs.authToken })).toMatchObject({ status: 500, json: { code: 20500 } });
+    // A token that does not open is no token: refused as a wrong password is, never a way in, never a 500.
+    expect(await get(sub.sid, { sid: sub.sid, authToken: theirs.authToken })).toMatchObject({ status: 401, json: { code: 20003 } });
+    expect(await get(sub.sid, sub)).toMatchObject({ status: 401, json: { code: 20003 } });
   });
 });

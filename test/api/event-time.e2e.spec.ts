@@ -83,7 +83,7 @@ describe('event times follow versions', () => {
         INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata, recorded_at)
         VALUES (${`account-${sid}`}, ${v}, ${randomUUID()}, ${type}, ${JSON.stringify(data)}::jsonb, '{"actorType":"operator","source":"cli"}', ${at(ms)}::timestamptz)`;
       await t.database.db.transaction().execute(async (trx) => {
-        await insert(1, 'MainAccountCreated', { sid, friendlyName: 'old name', type: 'Full', authToken: 'sealed' }, 0).execute(trx);
+        await insert(1, 'MainAccountCreated', { sid, friendlyName: 'old name', type: 'Full', authToken: t.runtime.keyring.seal(randomBytes(16).toString('hex'), sid) }, 0).execute(trx);
         await insert(2, 'AccountStatusChanged', { previous: 'active', status: 'suspended', reason: 'operator' }, 30).execute(trx);
         await insert(3, 'AccountRenamed', { previous: 'old name', friendlyName: 'new name' }, 10).execute(trx);
         await sql`INSERT INTO streams (stream_id, version, created_at, updated_at) VALUES (${`account-${sid}`}, 3, ${at(0)}::timestamptz, ${at(10)}::timestamptz)`.execute(trx);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { IdempotencyKeyPruner, IdempotencyStore } from '@accountable/accounts';
-import { SecretBox } from '@accountable/secrets';
+import { Keyring } from '@accountable/secrets';
 import { startTestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -10,7 +10,7 @@ describe('Idempotency-Key pruning', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    store = new IdempotencyStore(new SecretBox(Buffer.alloc(32, 7)));
+    store = new IdempotencyStore(new Keyring([Buffer.alloc(32, 7)]));
   });
   afterAll(() => t.destroy());
 

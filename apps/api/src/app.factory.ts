@@ -97,7 +97,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     authFailuresPerAccount: config.RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT,
     authFailuresWindowS: config.RATE_LIMIT_AUTH_FAILURES_WINDOW_S,
   });
-  adapter.getInstance().addHook('onRequest', new BasicAuthentication(app.get(AccountReader), runtime.secretBox, limits).onRequest);
+  adapter.getInstance().addHook('onRequest', new BasicAuthentication(app.get(AccountReader), runtime.keyring, limits).onRequest);
   limitConnections(app.getHttpServer(), {
     max: config.HTTP_MAX_CONNECTIONS,
     // Behind a proxy every connection comes from the proxy: bounded per client there instead.

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from '@accountable/config';
 import { CommandBus } from '@nestjs/cqrs';
-import { CreateMainAccountCommand } from '@accountable/accounts';
+import { CreateMainAccountCommand, storedSecretsRefusal } from '@accountable/accounts';
 import { openRuntime, type Runtime } from '@accountable/platform';
 import type { ProcessRole } from './app.module';
 import { createApiApp } from './app.factory';
@@ -12,6 +12,17 @@ async function main(): Promise<void> {
   const role = parseRole(process.argv.slice(2));
   const log = (message: string) => process.stdout.write(`[accountable] ${message}\n`);
   const runtime = await openRuntime(config, { log, applicationName: `accountable-${role}` });
+  // Refused before anything is served: with a keyring that cannot open the stored tokens, every
+  // existing account would fail authentication (README, "Encryption keys").
+  const refusal = await storedSecretsRefusal(runtime).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
+  if (refusal) {
+    await runtime.close();
+    process.stderr.write(`[accountable] ${refusal}\n`);
+    process.exit(1);
+  }
   const app = await createApiApp(runtime, { role });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();

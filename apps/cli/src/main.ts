@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { CommandFactory } from 'nest-commander';
 import { loadConfigOrExit } from '@accountable/config';
+import { storedSecretsRefusal } from '@accountable/accounts';
 import { openRuntime } from '@accountable/platform';
 import { CliModule } from './cli.module';
 
@@ -22,6 +23,16 @@ async function main(): Promise<void> {
     log: (message) => process.stderr.write(`[accountable] ${message}\n`),
   });
   try {
+    // `verify` reports every secret that does not open, naming its account: it runs whatever the
+    // keyring, as does `migrate`, which opens none. Everything else refuses, with one line.
+    if (!['verify', 'migrate'].includes(process.argv[2] ?? '')) {
+      const refusal = await storedSecretsRefusal(runtime);
+      if (refusal) {
+        process.stderr.write(`${refusal}\n`);
+        process.exitCode = 2;
+        return;
+      }
+    }
     await CommandFactory.run(CliModule.forRuntime(runtime), {
       cliName: 'accountable',
       logger: ['error'],

@@ -24,4 +24,5 @@ export { ListAccountsQuery, type AccountListPage } from './queries/list-accounts
 export { ReplayAccountQuery, AccountStateAtQuery, type ReplayStep, type AccountSnapshot } from './queries/replay-account/replay-account.query';
 export { AccountHistoryQuery, MAX_LINKED_EFFECTS, type AccountHistory, type HistoryEntry, type EventLink } from './queries/account-history/account-history.query';
 export { snapshotOf } from './queries/replay-account/replay-account.handler';
-export { VerifyReadModelQuery, type Drift, type VerifyReport } from './queries/verify-read-model/verify-read-model.query';
+export { VerifyReadModelQuery, type Drift, type UnopenableSecret, type VerifyReport } from './queries/verify-read-model/verify-read-model.query';
+export { findUnopenableKeys, sealedTokenSamples, storedSecretsRefusal, unopenableKeysMessage, type UnopenableKey } from './application/stored-secrets.check';

@@ -34,6 +34,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 2001:db8::/32,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '2001:db8::/32', 'loopback']);
   });
 
+  it('ENCRYPTION_PREVIOUS_KEYS: 64-hex-character keys, comma-separated', () => {
+    expect(loadConfig({}).ENCRYPTION_PREVIOUS_KEYS).toBeUndefined();
+    const list = ` ${'ab'.repeat(32)} , ${'CD'.repeat(32)}`;
+    expect(loadConfig({ ENCRYPTION_PREVIOUS_KEYS: list }).ENCRYPTION_PREVIOUS_KEYS).toBe(list);
+  });
+
   it('PUBLIC_URL: an http(s) base URL, kept without its trailing slash', () => {
     expect(loadConfig({}).PUBLIC_URL).toBeUndefined();
     expect(loadConfig({ PUBLIC_URL: 'https://api.example.com/' }).PUBLIC_URL).toBe('https://api.example.com');
@@ -64,6 +70,8 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://root@localhost/x'],
     ['READ_DATABASE_URL', 'not a url'],
     ['ENCRYPTION_KEY', 'abc'],
+    ['ENCRYPTION_PREVIOUS_KEYS', `${'ab'.repeat(32)},${'cd'.repeat(31)}`],
+    ['ENCRYPTION_PREVIOUS_KEYS', `${'ab'.repeat(32)};${'cd'.repeat(32)}`],
     ['PORT', 'eighty'],
     ['PORT', '70000'],
     ['LOG_LEVEL', 'loud'],

@@ -100,7 +100,7 @@ export interface IdempotencyKeysTable {
   key: string;
   /** sha256 (hex) of the request's method, path and known parameters. */
   request_hash: string;
-  /** The answer to replay, sealed (SecretBox, context `idempotency:<account_sid>:<key>`): it holds an auth token. */
+  /** The answer to replay, sealed (the Keyring, context `idempotency:<account_sid>:<key>`): it holds an auth token. */
   response: string;
   created_at: ColumnType<Date, never, never>;
 }

@@ -1,7 +1,7 @@
 import { Global, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventStore } from '@accountable/event-store';
-import { SecretBox } from '@accountable/secrets';
+import { Keyring } from '@accountable/secrets';
 import { ReadYourWrites } from './read-your-writes';
 import type { Runtime } from './runtime';
 import { DB, READ_DB, RUNTIME } from './tokens';
@@ -31,11 +31,11 @@ export class PlatformModule {
         { provide: DB, useValue: runtime.db },
         { provide: READ_DB, useValue: runtime.readDb },
         { provide: EventStore, useValue: eventStore },
-        { provide: SecretBox, useValue: runtime.secretBox },
+        { provide: Keyring, useValue: runtime.keyring },
         ReadYourWrites,
         FeedSignalDrain,
       ],
-      exports: [RUNTIME, DB, READ_DB, EventStore, SecretBox, ReadYourWrites],
+      exports: [RUNTIME, DB, READ_DB, EventStore, Keyring, ReadYourWrites],
     };
   }
 }

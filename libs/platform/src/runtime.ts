@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { AppConfig } from '@accountable/config';
-import { loadOrCreateKey, SecretBox } from '@accountable/secrets';
+import { Keyring, loadKeys } from '@accountable/secrets';
 import {
   createKysely,
   createPool,
@@ -24,8 +24,8 @@ export interface Runtime {
   db: Kysely<Database>;
   /** Read-model queries; the same as `db` unless READ_DATABASE_URL is set. */
   readDb: Kysely<Database>;
-  /** Seals auth tokens at rest (AES-256-GCM). */
-  secretBox: SecretBox;
+  /** Seals secrets at rest (AES-256-GCM) under the newest key, opens them under any (README, "Encryption keys"). */
+  keyring: Keyring;
   close(): Promise<void>;
 }
 
@@ -36,7 +36,9 @@ export interface OpenRuntimeOptions {
 }
 
 export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions = {}): Promise<Runtime> {
-  const secretBox = new SecretBox(await loadOrCreateKey({ keyHex: config.ENCRYPTION_KEY, dataDir: config.DATA_DIR }));
+  const keyring = new Keyring(
+    await loadKeys({ keyHex: config.ENCRYPTION_KEY, previousKeysHex: config.ENCRYPTION_PREVIOUS_KEYS, dataDir: config.DATA_DIR }),
+  );
   const target = await resolveDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log: options.log });
   const poolOptions = {
     max: config.DB_POOL_MAX,
@@ -78,7 +80,7 @@ export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions
     pool,
     db,
     readDb,
-    secretBox,
+    keyring,
     async close() {
       if (closed) return;
       closed = true;

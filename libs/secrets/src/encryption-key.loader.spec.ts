@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ENCRYPTION_KEY_FILE, loadOrCreateKey } from './encryption-key.loader';
+import { ENCRYPTION_KEY_FILE, loadKeys, loadOrCreateKey } from './encryption-key.loader';
 
 // Runs the loader in a separate Node process, transpiled on the fly, all starting at `startAt`.
 const CHILD = `
@@ -91,5 +91,40 @@ describe('loadOrCreateKey', () => {
 
   it('needs a key or a data directory', async () => {
     await expect(loadOrCreateKey({})).rejects.toThrow(/ENCRYPTION_KEY/);
+  });
+});
+
+describe('loadKeys', () => {
+  let dataDir: string;
+  const [a, b, c] = ['aa', 'bb', 'cc'].map((x) => x.repeat(32));
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-keys-'));
+  });
+
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('the current key first, then the previous keys in their order, a repeat of any dropped', async () => {
+    const keys = await loadKeys({ keyHex: a, previousKeysHex: ` ${b} ,${c.toUpperCase()},${a},${b}`, dataDir });
+    expect(keys.map((k) => k.toString('hex'))).toEqual([a, b, c]);
+  });
+
+  it('previous keys beside the generated key file', async () => {
+    const keys = await loadKeys({ previousKeysHex: b, dataDir });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]!.toString('hex')).toBe((await readFile(path.join(dataDir, ENCRYPTION_KEY_FILE), 'utf8')).trim());
+    expect(keys[1]!.toString('hex')).toBe(b);
+  });
+
+  it('only the current key when there are no previous ones', async () => {
+    expect((await loadKeys({ keyHex: a, previousKeysHex: '', dataDir })).map((k) => k.toString('hex'))).toEqual([a]);
+  });
+
+  it('refuses a malformed previous key, naming ENCRYPTION_PREVIOUS_KEYS and not the value', async () => {
+    const error = await loadKeys({ keyHex: a, previousKeysHex: `${b},${'d'.repeat(63)}`, dataDir }).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/ENCRYPTION_PREVIOUS_KEYS: entry 2/);
+    expect((error as Error).message).not.toContain('ddd');
   });
 });

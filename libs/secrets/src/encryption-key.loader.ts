@@ -12,6 +12,30 @@ export interface LoadKeyOptions {
   dataDir?: string;
 }
 
+export interface LoadKeysOptions extends LoadKeyOptions {
+  /** From config (`ENCRYPTION_PREVIOUS_KEYS`): older keys, 64 hex characters each, comma-separated. */
+  previousKeysHex?: string;
+}
+
+/**
+ * The keyring's keys, newest first: the current key (loadOrCreateKey), then the previous ones,
+ * which only open what they sealed. A previous key equal to the current one is dropped.
+ */
+export async function loadKeys(options: LoadKeysOptions): Promise<Buffer[]> {
+  const current = await loadOrCreateKey(options);
+  const previous = (options.previousKeysHex ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((hex, i) => {
+      if (!KEY_HEX.test(hex)) throw new Error(`ENCRYPTION_PREVIOUS_KEYS: entry ${i + 1} is not 64 hexadecimal characters (a 32-byte key)`);
+      return Buffer.from(hex, 'hex');
+    });
+  const keys = [current];
+  for (const key of previous) if (!keys.some((k) => k.equals(key))) keys.push(key);
+  return keys;
+}
+
 /**
  * The configured key if there is one, else `<dataDir>/encryption.key`, created on first use.
  * Losing this key makes every stored auth token unreadable, so it is never regenerated over an

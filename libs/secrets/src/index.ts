@@ -1,3 +1,4 @@
 export { newAuthToken, safeEqual } from './auth-token.util';
-export { SecretBox, SecretBoxError } from './secret-box.cipher';
-export { loadOrCreateKey, ENCRYPTION_KEY_FILE, type LoadKeyOptions } from './encryption-key.loader';
+export { SecretBox, SecretBoxError, keyIdOf, parseSealed, type SealedParts } from './secret-box.cipher';
+export { Keyring, describeUnopenable, type UnopenableReason } from './keyring';
+export { loadOrCreateKey, loadKeys, ENCRYPTION_KEY_FILE, type LoadKeyOptions, type LoadKeysOptions } from './encryption-key.loader';

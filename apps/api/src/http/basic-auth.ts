@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import type { AccountReader, Caller, GetAccountQuery } from '@accountable/accounts';
-import { safeEqual, type SecretBox } from '@accountable/secrets';
+import { safeEqual, type Keyring } from '@accountable/secrets';
 import { isAccountSid, TwilioErrors } from '@accountable/twilio';
 import type { RateLimits } from './rate-limits';
 import { VerifiedCredentials } from './verified-credentials';
@@ -46,7 +46,7 @@ export class BasicAuthentication {
 
   constructor(
     private readonly reader: AccountReader,
-    private readonly box: SecretBox,
+    private readonly keyring: Keyring,
     private readonly limits: RateLimits,
   ) {}
 
@@ -83,12 +83,18 @@ export class BasicAuthentication {
     throw TwilioErrors.unauthorized();
   }
 
-  /** A repeated success needs no decryption (VerifiedCredentials); anything else is checked in full. */
+  /**
+   * A repeated success needs no decryption (VerifiedCredentials); anything else is checked in full.
+   * A stored token that does not open (its key is not in the keyring, the row was altered) is no
+   * token: the request fails as a wrong password does, with the same work (a decryption, then a
+   * comparison), as it does for an unknown sid — so no answer or timing tells which sids exist.
+   */
   private passwordMatches(row: AccountRow | undefined, password: string): boolean {
     if (row && this.verified.has(row.sid, row.auth_token, password)) return true;
-    const token = row ? this.box.open(row.auth_token, row.sid) : '';
-    // Compared even when the account is unknown, so timing does not tell which sids exist.
-    const matches = safeEqual(password, token || '0'.repeat(32));
+    let token: string | null = null;
+    if (row) token = this.keyring.tryOpen(row.auth_token, row.sid);
+    else this.keyring.openNothing();
+    const matches = safeEqual(password, token ?? '0'.repeat(32)) && token !== null;
     if (row && matches) this.verified.add(row.sid, row.auth_token, password);
     return matches;
   }

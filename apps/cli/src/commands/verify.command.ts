@@ -3,8 +3,8 @@ import { Command, CommandRunner, Option } from 'nest-commander';
 import { VerifyReadModelQuery } from '@accountable/accounts';
 import { CliOutput } from '../cli-output';
 
-/** Folds every stream and compares it with the read model. Exit code 1 when anything drifted. */
-@Command({ name: 'verify', description: 'check the account read model against the event log (exit 1 on drift)' })
+/** Folds every stream and compares it with the read model, and opens every stored secret. Exit code 1 when anything drifted or does not open. */
+@Command({ name: 'verify', description: 'check the account read model against the event log, and that every stored secret opens (exit 1 otherwise)' })
 export class VerifyCommand extends CommandRunner {
   constructor(
     private readonly queries: QueryBus,
@@ -16,12 +16,17 @@ export class VerifyCommand extends CommandRunner {
   async run(_args: string[], options: { json?: boolean }): Promise<void> {
     const report = await this.queries.execute(new VerifyReadModelQuery());
     const inversions = report.oldTimeInversions;
+    const unopenable = report.unopenableSecrets;
+    const ok = report.drifts.length === 0 && unopenable.length === 0;
     this.out.result(
       options,
       {
         accounts_checked: report.accountsChecked,
+        idempotency_answers_checked: report.idempotencyAnswersChecked,
         drift: report.drifts,
-        ok: report.drifts.length === 0,
+        // Secrets the keyring cannot open: a key missing from it, or an altered value.
+        unopenable_secrets: unopenable,
+        ok,
         // Information, not drift: events stored before migration 0009 (README "Time travel").
         old_time_inversions: inversions.map((i) => ({ sid: i.sid, version: i.version, recorded_at: i.recordedAt, previous_recorded_at: i.previousRecordedAt })),
       },
@@ -33,6 +38,12 @@ export class VerifyCommand extends CommandRunner {
                 `DRIFT: ${report.drifts.length} difference(s) in ${report.accountsChecked} accounts`,
                 ...report.drifts.map((d) => `  ${d.sid} ${d.field}: log says ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}`),
               ]),
+          ...(unopenable.length === 0
+            ? [`ok: the keyring opens every stored secret (${report.accountsChecked} accounts, ${report.idempotencyAnswersChecked} idempotency answers)`]
+            : [
+                `SECRETS: ${unopenable.length} stored secret(s) do not open with the keyring (README: "Encryption keys"):`,
+                ...unopenable.map((u) => `  ${u.sid} ${u.where}: ${u.reason}`),
+              ]),
           ...(inversions.length === 0
             ? []
             : [
@@ -41,7 +52,7 @@ export class VerifyCommand extends CommandRunner {
               ]),
         ].join('\n'),
     );
-    if (report.drifts.length) process.exitCode = 1;
+    if (!ok) process.exitCode = 1;
   }
 
   @Option({ flags: '--json', description: 'print JSON only' })

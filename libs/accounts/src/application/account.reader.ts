@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
 import { DB, READ_DB, ReadYourWrites } from '@accountable/platform';
-import { SecretBox } from '@accountable/secrets';
+import { Keyring } from '@accountable/secrets';
 import type { AccountStatus, AccountType } from '../domain';
 import type { Caller } from './caller';
 
@@ -52,7 +52,7 @@ export class AccountReader {
     @Inject(DB) private readonly db: Kysely<Database>,
     @Inject(READ_DB) private readonly readDb: Kysely<Database>,
     private readonly consistency: ReadYourWrites,
-    private readonly box: SecretBox,
+    private readonly keyring: Keyring,
   ) {}
 
   /**
@@ -139,7 +139,7 @@ export class AccountReader {
       friendlyName: row.friendly_name,
       status: row.status as AccountStatus,
       type: row.type as AccountType,
-      authToken: this.box.open(row.auth_token, row.sid),
+      authToken: this.keyring.open(row.auth_token, row.sid),
       dateCreated: row.date_created,
       dateUpdated: row.date_updated,
     };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { SecretBox } from '@accountable/secrets';
+import { Keyring } from '@accountable/secrets';
 import type { AccountRecord } from './account.reader';
 
 /**
@@ -44,7 +44,7 @@ const LOCK_CLASS = 0x4143494b;
 /** The `idempotency_keys` table; every method runs on the caller's transaction. */
 @Injectable()
 export class IdempotencyStore {
-  constructor(private readonly box: SecretBox) {}
+  constructor(private readonly keyring: Keyring) {}
 
   /**
    * Serialises the requests sharing a key, so the second one decides nothing until the first has
@@ -65,7 +65,7 @@ export class IdempotencyStore {
       .executeTakeFirst();
     if (!row) return null;
     if (row.request_hash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
-    const stored = JSON.parse(this.box.open(row.response, sealContext(key))) as AccountRecord;
+    const stored = JSON.parse(this.keyring.open(row.response, sealContext(key))) as AccountRecord;
     return { ...stored, dateCreated: new Date(stored.dateCreated), dateUpdated: new Date(stored.dateUpdated) };
   }
 
@@ -74,7 +74,7 @@ export class IdempotencyStore {
    * lifetime is replaced; IdempotencyKeyTakenError if a live one is there.
    */
   async insert(trx: Kysely<Database>, key: IdempotencyKey, answer: AccountRecord): Promise<void> {
-    const response = this.box.seal(JSON.stringify(answer), sealContext(key));
+    const response = this.keyring.seal(JSON.stringify(answer), sealContext(key));
     const { rows } = await sql`
       INSERT INTO idempotency_keys (account_sid, key, request_hash, response)
       VALUES (${key.accountSid}, ${key.key}, ${key.requestHash}, ${response})
@@ -99,6 +99,6 @@ export class IdempotencyStore {
 }
 
 /** Binds the sealed answer to its row: it does not open under another account or key. */
-function sealContext(key: IdempotencyKey): string {
+export function sealContext(key: Pick<IdempotencyKey, 'accountSid' | 'key'>): string {
   return `idempotency:${key.accountSid}:${key.key}`;
 }

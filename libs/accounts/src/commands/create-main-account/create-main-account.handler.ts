@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { newAuthToken, SecretBox } from '@accountable/secrets';
+import { Keyring, newAuthToken } from '@accountable/secrets';
 import { newAccountSid } from '@accountable/twilio';
 import { createMainAccount } from '../../domain';
 import { AccountReader, type AccountRecord } from '../../application/account.reader';
@@ -11,12 +11,12 @@ export class CreateMainAccountHandler implements ICommandHandler<CreateMainAccou
   constructor(
     private readonly repository: AccountRepository,
     private readonly reader: AccountReader,
-    private readonly box: SecretBox,
+    private readonly keyring: Keyring,
   ) {}
 
   async execute({ friendlyName, type, context }: CreateMainAccountCommand): Promise<AccountRecord> {
     const sid = newAccountSid();
-    const events = createMainAccount({ sid, friendlyName, type, authToken: this.box.seal(newAuthToken(), sid) }, null);
+    const events = createMainAccount({ sid, friendlyName, type, authToken: this.keyring.seal(newAuthToken(), sid) }, null);
     await this.repository.commit([{ sid, expected: 'no_stream', events }], context);
     return (await this.reader.find(sid, true))!;
   }

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { newAuthToken, SecretBox } from '@accountable/secrets';
+import { Keyring, newAuthToken } from '@accountable/secrets';
 import { newAccountSid } from '@accountable/twilio';
 import { AccountRuleError, createSubaccount } from '../../domain';
 import { AccountReader, type AccountRecord } from '../../application/account.reader';
@@ -11,12 +11,12 @@ export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccount
   constructor(
     private readonly repository: AccountRepository,
     private readonly reader: AccountReader,
-    private readonly box: SecretBox,
+    private readonly keyring: Keyring,
   ) {}
 
   async execute(command: CreateSubaccountCommand): Promise<AccountRecord> {
     const sid = newAccountSid();
-    const authToken = this.box.seal(newAuthToken(), sid);
+    const authToken = this.keyring.seal(newAuthToken(), sid);
     // The caller's lock serialises creates, so the limit is decided on its latest count.
     return this.repository.exclusiveWithAnswer(
       async (load) => {

@@ -3,22 +3,33 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { DB } from '@accountable/platform';
-import { ACCOUNT_STREAM_PREFIX, fold, isAccountEvent, StreamVersionGapError, type AccountState } from '../../domain';
-import { VerifyReadModelQuery, type Drift, type TimeInversion, type VerifyReport } from './verify-read-model.query';
+import { describeUnopenable, Keyring } from '@accountable/secrets';
+import { sealContext } from '../../application/idempotency.store';
+import { ACCOUNT_STREAM_PREFIX, AccountEventType, fold, isAccountEvent, StreamVersionGapError, type AccountState } from '../../domain';
+import { VerifyReadModelQuery, type Drift, type TimeInversion, type UnopenableSecret, type VerifyReport } from './verify-read-model.query';
 
 /**
  * Walks the streams in batches (constant memory), folds each with the domain's evolve and
  * compares every column of its read-model row; then looks for rows with no stream at all.
  * Along the way, each stream's times against its versions: an event earlier than the one before
  * it is drift when that one was stamped under migration 0009's rule (after the position in
- * `event_clock`, which makes such a pair impossible), and information otherwise.
+ * `event_clock`, which makes such a pair impossible), and information otherwise. Every sealed
+ * secret met on the way is opened with the keyring; then the idempotency answers, in batches.
  */
 @QueryHandler(VerifyReadModelQuery)
 export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuery, VerifyReport> {
-  constructor(@Inject(DB) private readonly db: Kysely<Database>) {}
+  constructor(
+    @Inject(DB) private readonly db: Kysely<Database>,
+    private readonly keyring: Keyring,
+  ) {}
 
   async execute({ batchSize }: VerifyReadModelQuery): Promise<VerifyReport> {
     const drifts: Drift[] = [];
+    const unopenableSecrets: UnopenableSecret[] = [];
+    const checkSecret = (sid: string, where: string, sealed: unknown, context: string) => {
+      const reason = typeof sealed === 'string' ? this.keyring.check(sealed, context) : { kind: 'malformed' as const };
+      if (reason) unopenableSecrets.push({ sid, where, reason: describeUnopenable(reason) });
+    };
     const oldTimeInversions: TimeInversion[] = [];
     const clock = await this.db.selectFrom('event_clock').select('monotonic_after_position').executeTakeFirst();
     const monotonicAfter = clock?.monotonic_after_position ?? Number.MAX_SAFE_INTEGER;
@@ -56,6 +67,9 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       for (const [streamId, streamEvents] of byStream) {
         const sid = streamId.slice(ACCOUNT_STREAM_PREFIX.length);
         for (const e of streamEvents) {
+          if (e.type === AccountEventType.MainAccountCreated || e.type === AccountEventType.SubaccountCreated) {
+            checkSecret(sid, `${e.type} v${e.stream_version}`, (e.data as { authToken?: unknown } | null)?.authToken, sid);
+          }
           if (!e.runs_back) continue;
           const [at, previous] = [e.recorded_at.toISOString(), e.previous_recorded_at!.toISOString()];
           if (Number(e.previous_position) > monotonicAfter) {
@@ -83,6 +97,8 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
           drifts.push({ sid, field: '(row)', expected: 'present', actual: 'missing' });
           continue;
         }
+        // The same string as the event's is already checked; anything else is opened too.
+        if (row.auth_token !== state.authToken) checkSecret(sid, 'account_read_model', row.auth_token, sid);
         const expected: Record<string, unknown> = {
           owner_account_sid: state.ownerAccountSid,
           is_main: state.isMain,
@@ -121,7 +137,23 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       )
       .execute();
     for (const { sid } of orphans) drifts.push({ sid, field: '(row)', expected: 'absent (no stream)', actual: 'present' });
-    return { accountsChecked: checked, drifts, oldTimeInversions };
+    const idempotencyAnswersChecked = await this.checkIdempotencyAnswers(batchSize, checkSecret);
+    return { accountsChecked: checked, drifts, oldTimeInversions, unopenableSecrets, idempotencyAnswersChecked };
+  }
+
+  /** Every stored idempotency answer, in key order, a batch at a time. */
+  private async checkIdempotencyAnswers(batchSize: number, checkSecret: (sid: string, where: string, sealed: unknown, context: string) => void): Promise<number> {
+    let checked = 0;
+    let after: { account_sid: string; key: string } | undefined;
+    for (;;) {
+      let query = this.db.selectFrom('idempotency_keys').select(['account_sid', 'key', 'response']);
+      if (after) query = query.where(sql<boolean>`(account_sid, key) > (${after.account_sid}, ${after.key})`);
+      const rows = await query.orderBy('account_sid').orderBy('key').limit(batchSize).execute();
+      if (rows.length === 0) return checked;
+      for (const row of rows) checkSecret(row.account_sid, `idempotency_keys ${JSON.stringify(row.key)}`, row.response, sealContext({ accountSid: row.account_sid, key: row.key }));
+      checked += rows.length;
+      after = rows[rows.length - 1];
+    }
   }
 }
 

@@ -20,16 +20,29 @@ export interface TimeInversion {
   previousRecordedAt: string;
 }
 
+/** A stored secret the keyring cannot open (its key is missing, or the value was altered). */
+export interface UnopenableSecret {
+  sid: string;
+  /** Where it is stored: `MainAccountCreated v1`, `account_read_model`, `idempotency_keys "<key>"`. */
+  where: string;
+  /** Why it does not open (Keyring.check); never the value. */
+  reason: string;
+}
+
 export interface VerifyReport {
   accountsChecked: number;
   drifts: Drift[];
   oldTimeInversions: TimeInversion[];
+  unopenableSecrets: UnopenableSecret[];
+  /** Idempotency answers checked (each is sealed: it holds an auth token). */
+  idempotencyAnswersChecked: number;
 }
 
 /**
  * Folds every account stream and compares it with the read model, field by field; checks that
  * each stream's versions run 1..n and, for events stamped since migration 0009, that its times
- * do not run back against its versions. Reads only.
+ * do not run back against its versions; and that the keyring opens every stored secret (the
+ * tokens in the creation events and in the read model, the idempotency answers). Reads only.
  */
 export class VerifyReadModelQuery extends Query<VerifyReport> {
   constructor(readonly batchSize = 500) {
