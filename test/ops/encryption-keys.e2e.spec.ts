@@ -135,7 +135,7 @@ describe('encryption keys: a keyring across a key change', () => {
     expect(await tokenInLog(legacy.sid)).toBe(LEGACY_SEALS.values[0].sealed);
     expect(sealedKeyId(await tokenInLog(underL.sid))).toBe(keyId(L));
     const report = await cliJson(['verify'], env);
-    expect(report).toMatchObject({ ok: true, drift: [], unopenable_secrets: [], accounts_checked: 4, idempotency_answers_checked: 1 });
+    expect(report).toMatchObject({ ok: true, drift: [], unopenable_secrets: [], unopenable_secrets_total: 0, accounts_checked: 4, idempotency_answers_checked: 1 });
     await service.stop();
   });
 
@@ -188,6 +188,7 @@ describe('encryption keys: a keyring across a key change', () => {
         { sid: underL.sid, where: 'idempotency_keys "create-under-B"', reason: `sealed with key id ${keyId(B)}, which is not in the keyring` },
       ]),
     );
+    expect(JSON.parse(withoutB.stdout)).toMatchObject({ ok: false, unopenable_secrets_total: 4 });
     expect(JSON.parse(withoutB.stdout).unopenable_secrets).toHaveLength(4);
     expect(withoutB.stdout).not.toContain(sub.authToken);
     await service.stop();

@@ -17,7 +17,7 @@ export class VerifyCommand extends CommandRunner {
     const report = await this.queries.execute(new VerifyReadModelQuery());
     const inversions = report.oldTimeInversions;
     const unopenable = report.unopenableSecrets;
-    const ok = report.drifts.length === 0 && unopenable.length === 0;
+    const ok = report.drifts.length === 0 && report.unopenableCount === 0;
     this.out.result(
       options,
       {
@@ -26,6 +26,7 @@ export class VerifyCommand extends CommandRunner {
         drift: report.drifts,
         // Secrets the keyring cannot open: a key missing from it, or an altered value.
         unopenable_secrets: unopenable,
+        unopenable_secrets_total: report.unopenableCount,
         ok,
         // Information, not drift: events stored before migration 0009 (README "Time travel").
         old_time_inversions: inversions.map((i) => ({ sid: i.sid, version: i.version, recorded_at: i.recordedAt, previous_recorded_at: i.previousRecordedAt })),
@@ -38,10 +39,10 @@ export class VerifyCommand extends CommandRunner {
                 `DRIFT: ${report.drifts.length} difference(s) in ${report.accountsChecked} accounts`,
                 ...report.drifts.map((d) => `  ${d.sid} ${d.field}: log says ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}`),
               ]),
-          ...(unopenable.length === 0
+          ...(report.unopenableCount === 0
             ? [`ok: the keyring opens every stored secret (${report.accountsChecked} accounts, ${report.idempotencyAnswersChecked} idempotency answers)`]
             : [
-                `SECRETS: ${unopenable.length} stored secret(s) do not open with the keyring (README: "Encryption keys"):`,
+                `SECRETS: ${report.unopenableCount} stored secret(s) do not open with the keyring (README: "Encryption keys")${report.unopenableCount > unopenable.length ? `; the first ${unopenable.length}` : ''}:`,
                 ...unopenable.map((u) => `  ${u.sid} ${u.where}: ${u.reason}`),
               ]),
           ...(inversions.length === 0

@@ -8,6 +8,8 @@ import { sealContext } from '../../application/idempotency.store';
 import { ACCOUNT_STREAM_PREFIX, AccountEventType, fold, isAccountEvent, StreamVersionGapError, type AccountState } from '../../domain';
 import { VerifyReadModelQuery, type Drift, type TimeInversion, type UnopenableSecret, type VerifyReport } from './verify-read-model.query';
 
+const MAX_UNOPENABLE_LISTED = 1_000;
+
 /**
  * Walks the streams in batches (constant memory), folds each with the domain's evolve and
  * compares every column of its read-model row; then looks for rows with no stream at all.
@@ -26,9 +28,12 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
   async execute({ batchSize }: VerifyReadModelQuery): Promise<VerifyReport> {
     const drifts: Drift[] = [];
     const unopenableSecrets: UnopenableSecret[] = [];
+    let unopenableCount = 0;
     const checkSecret = (sid: string, where: string, sealed: unknown, context: string) => {
       const reason = typeof sealed === 'string' ? this.keyring.check(sealed, context) : { kind: 'malformed' as const };
-      if (reason) unopenableSecrets.push({ sid, where, reason: describeUnopenable(reason) });
+      if (!reason) return;
+      // A keyring missing a key fails every secret it sealed: listed up to a bound, all counted.
+      if (unopenableCount++ < MAX_UNOPENABLE_LISTED) unopenableSecrets.push({ sid, where, reason: describeUnopenable(reason) });
     };
     const oldTimeInversions: TimeInversion[] = [];
     const clock = await this.db.selectFrom('event_clock').select('monotonic_after_position').executeTakeFirst();
@@ -138,7 +143,7 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       .execute();
     for (const { sid } of orphans) drifts.push({ sid, field: '(row)', expected: 'absent (no stream)', actual: 'present' });
     const idempotencyAnswersChecked = await this.checkIdempotencyAnswers(batchSize, checkSecret);
-    return { accountsChecked: checked, drifts, oldTimeInversions, unopenableSecrets, idempotencyAnswersChecked };
+    return { accountsChecked: checked, drifts, oldTimeInversions, unopenableSecrets, unopenableCount, idempotencyAnswersChecked };
   }
 
   /** Every stored idempotency answer, in key order, a batch at a time. */

@@ -33,7 +33,9 @@ export interface VerifyReport {
   accountsChecked: number;
   drifts: Drift[];
   oldTimeInversions: TimeInversion[];
+  /** The first 1,000 of them; `unopenableCount` counts them all. */
   unopenableSecrets: UnopenableSecret[];
+  unopenableCount: number;
   /** Idempotency answers checked (each is sealed: it holds an auth token). */
   idempotencyAnswersChecked: number;
 }
