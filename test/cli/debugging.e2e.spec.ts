@@ -156,4 +156,27 @@ describe('CLI for debugging', () => {
     expect(rows.map((r: { name: string }) => r.name)).toEqual(['accounts', 'owner-cascade', 'audit']);
     for (const row of rows) expect(row).toMatchObject({ lag_events: 0, lag_seconds: 0 });
   });
+
+  it('human output shows control characters an account stored (a FriendlyName) escaped, and never obeys them', async () => {
+    // Clear the screen, set the window title, a C1 CSI, a right-to-left override, and a line
+    // break followed by what looks like another replay step.
+    const hostile = 'evil\x1b[2J\x1b]0;owned\x07\x9b31m\u202eslim\nv99  2026-01-01T00:00:00Z  Forged';
+    const sid = (await client.api.v2010.accounts.create({ friendlyName: hostile })).sid;
+    await t.drainProjections();
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+    const shown = 'evil\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u202eslim\\x0av99  2026-01-01T00:00:00Z  Forged';
+    for (const args of [['replay', sid], ['state', sid, '--version', '1']]) {
+      const result = await runCli(args, env);
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toMatch(raw);
+      expect(result.stdout).toContain(shown);
+      expect(result.stdout).not.toMatch(/^v99/m);
+    }
+    const audit = await runCli(['audit', '--resource', sid], env);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).not.toMatch(raw);
+    expect(audit.stdout.trim().split('\n')).toHaveLength(1);
+    // --json is data, not terminal text: the value as stored.
+    expect(JSON.parse((await runCli(['state', sid, '--version', '1', '--json'], env)).stdout).friendly_name).toBe(hostile);
+  });
 });

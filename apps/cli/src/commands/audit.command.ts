@@ -5,7 +5,7 @@ import type { Database } from '@accountable/database';
 import { READ_DB } from '@accountable/platform';
 import { searchAudit } from '@accountable/projections';
 import { formatIso8601Seconds, isAccountSid } from '@accountable/twilio';
-import { CliOutput, usageError } from '../cli-output';
+import { CliOutput, usageError, visible } from '../cli-output';
 
 interface Options {
   resource?: string;
@@ -62,7 +62,8 @@ export class AuditCommand extends CommandRunner {
                 .map(([field, c]) => `${field}: ${JSON.stringify(c.previous)} → ${JSON.stringify(c.updated)}`)
                 .join(', ');
               const who = [e.actor_type, e.actor_sid].filter(Boolean).join(' ');
-              const where = [e.source, e.source_ip_address && `from ${e.source_ip_address}`].filter(Boolean).join(' ');
+              // Addresses stored by earlier versions are whatever X-Forwarded-For said.
+              const where = [e.source, e.source_ip_address && `from ${visible(e.source_ip_address, { inline: true })}`].filter(Boolean).join(' ');
               return `${e.event_date}  ${e.event_type}  ${e.resource_sid}  by ${who} via ${where}  ${changes}${e.causation_id ? `  (caused by ${e.causation_id})` : ''}`;
             })
             .join('\n'),

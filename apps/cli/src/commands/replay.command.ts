@@ -2,7 +2,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { AccountStateAtQuery, ReplayAccountQuery, type AccountSnapshot, type ReplayStep } from '@accountable/accounts';
 import { isAccountSid } from '@accountable/twilio';
-import { CliOutput, usageError } from '../cli-output';
+import { CliOutput, usageError, visible } from '../cli-output';
 
 /** Step through an account's history: each event with what it changed and the state after it. */
 @Command({ name: 'replay', arguments: '<sid>', description: "print every event of an account's stream with the state after it" })
@@ -75,7 +75,7 @@ function positiveInteger(flag: string, value: string): number {
 }
 
 function describeStep(step: ReplayStep): string {
-  const actor = [step.actor.type, step.actor.sid, step.actor.source && `via ${step.actor.source}`, step.actor.ip && `from ${step.actor.ip}`]
+  const actor = [step.actor.type, step.actor.sid, step.actor.source && `via ${step.actor.source}`, step.actor.ip && `from ${inline(step.actor.ip)}`]
     .filter(Boolean)
     .join(' ');
   const changes = Object.entries(step.changes).map(([field, c]) => `    ${field}: ${JSON.stringify(c.previous)} → ${JSON.stringify(c.updated)}`);
@@ -83,5 +83,8 @@ function describeStep(step: ReplayStep): string {
 }
 
 function describeState(state: AccountSnapshot, indent = ''): string {
-  return `${indent}state: ${state.friendly_name} (${state.sid}) status=${state.status} type=${state.type} owner=${state.owner_account_sid} version=${state.version}`;
+  return `${indent}state: ${inline(state.friendly_name)} (${state.sid}) status=${state.status} type=${state.type} owner=${state.owner_account_sid} version=${state.version}`;
 }
+
+/** A stored value inside a line: its line breaks and control characters shown, not obeyed. */
+const inline = (value: string) => visible(value, { inline: true });
