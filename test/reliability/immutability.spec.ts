@@ -6,6 +6,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import pg from 'pg';
 import { CreateMainAccountCommand, OPERATOR } from '@accountable/accounts';
 import { loadConfig } from '@accountable/config';
+import { ensureAppRole, expectedGrants, grantsOf } from '@accountable/database';
 import { openRuntime, type Runtime } from '@accountable/platform';
 import { createApiApp } from '../../apps/api/src/app.factory';
 import { up as revokeFromPublic } from '../../db/migrations/0005_events_privileges';
@@ -50,15 +51,9 @@ describe('immutability of the event log, also for the application role', () => {
     database = await createTestDatabase();
     dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-immutability-'));
     admin = await database.client();
-    // What a deployment grants its application role: the migrations ran as the owner.
-    await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${password}'`);
-    await admin.query(`GRANT CONNECT ON DATABASE ${database.name} TO ${role}`);
-    await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await admin.query(`GRANT SELECT, INSERT ON events TO ${role}`);
-    await admin.query(`GRANT SELECT, INSERT, UPDATE ON streams TO ${role}`);
-    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON account_read_model, audit_history, projection_checkpoints, idempotency_keys TO ${role}`);
-    await admin.query(`GRANT SELECT ON kysely_migration, kysely_migration_lock TO ${role}`);
-    await admin.query(`GRANT EXECUTE ON FUNCTION append_to_stream TO ${role}`);
+    // What the embedded default makes, and the README tells a deployment to grant: the
+    // migrations ran as the owner.
+    await ensureAppRole(database.db, { name: role, password });
     const u = new URL(database.url);
     u.username = role;
     u.password = password;
@@ -138,6 +133,7 @@ describe('immutability of the event log, also for the application role', () => {
         [role],
       );
       expect(rows[0]).toEqual({ rolsuper: false, rolbypassrls: false, owns_events: false, can_update: false, public_can_change: false });
+      expect(await grantsOf(database.db, role)).toEqual(expectedGrants());
       // The migration's REVOKE undoes a GRANT ... TO PUBLIC made by hand (which would reach the app role).
       await admin.query('GRANT UPDATE, DELETE, TRUNCATE ON events TO PUBLIC');
       expect((await admin.query(`SELECT has_table_privilege($1, 'events', 'UPDATE') AS can`, [role])).rows[0].can).toBe(true);

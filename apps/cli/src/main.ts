@@ -4,6 +4,7 @@ import { loadConfigOrExit } from '@accountable/config';
 import { storedSecretsRefusal } from '@accountable/accounts';
 import { openRuntime } from '@accountable/platform';
 import { CliModule } from './cli.module';
+import { visible } from './cli-output';
 
 /**
  * Operator CLI. It opens the same database as the service (joining a running embedded server
@@ -17,9 +18,14 @@ async function main(): Promise<void> {
   // Whole-log work (a rebuild, a verification, migrations) runs statements that last as long as
   // the log is large: the service's statement timeout is for requests, not for these.
   const wholeLog = ['rebuild', 'verify', 'migrate'].some((command) => process.argv.includes(command));
+  // The commands that create tables run as their owner; every other one as the application role
+  // (with the embedded default; DATABASE_URL names one role for everything).
+  const [command, subcommand] = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const asOwner = command === 'migrate' || (command === 'projections' && subcommand === 'rebuild');
   const runtime = await openRuntime(wholeLog ? { ...config, DB_STATEMENT_TIMEOUT_MS: 0 } : config, {
     applicationName: 'accountable-cli',
-    migrate: !process.argv.includes('migrate'),
+    asOwner,
+    migrate: command !== 'migrate',
     log: (message) => process.stderr.write(`[accountable] ${message}\n`),
   });
   try {
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
       },
       serviceErrorHandler: (error) => {
         if (error instanceof CommanderExit) return;
-        process.stderr.write(`error: ${error.message}\n`);
+        process.stderr.write(`error: ${visible(error.message)}\n`);
         process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       },
     }).catch((error) => {
@@ -56,6 +62,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`error: ${(error as Error).message}\n`);
+  process.stderr.write(`error: ${visible((error as Error).message)}\n`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseTarget {
+  /** DATABASE_URL; with the embedded default, its owner (for migrations and rebuilds). */
   url: string;
   /** Present when no DATABASE_URL was given and the embedded server is in use. */
   embedded?: EmbeddedPostgres;

@@ -5,6 +5,7 @@ import { Keyring, loadKeys } from '@accountable/secrets';
 import {
   createKysely,
   createPool,
+  ensureAppRole,
   migrateToLatest,
   resolveDatabase,
   type Database,
@@ -31,6 +32,12 @@ export interface Runtime {
 
 export interface OpenRuntimeOptions {
   migrate?: boolean;
+  /**
+   * Connect as the tables' owner instead of the application role (embedded default only; with
+   * DATABASE_URL there is one connection string for everything): for `migrate` and
+   * `projections rebuild`, which create tables.
+   */
+  asOwner?: boolean;
   log?: (message: string) => void;
   applicationName?: string;
 }
@@ -46,36 +53,35 @@ export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions
     idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     applicationName: options.applicationName ?? 'accountable',
   };
-  const pool = createPool(target.url, poolOptions);
-  const db = createKysely(pool);
-  let readDb = db;
-  let readPool: pg.Pool | undefined;
-  if (config.READ_DATABASE_URL) {
-    readPool = createPool(config.READ_DATABASE_URL, poolOptions);
-    readDb = createKysely(readPool);
-  }
   try {
-    if (options.migrate !== false) {
-      // On a connection of their own without the statement timeout: a migration that builds an
-      // index over a large log takes longer than any request may.
-      const migrator = createKysely(createPool(target.url, { ...poolOptions, max: 1, statementTimeoutMs: undefined }));
-      try {
-        const applied = await migrateToLatest(migrator);
+    // As the owner, on a connection of its own without the statement timeout: a migration that
+    // builds an index over a large log takes longer than any request may.
+    const owner = createKysely(createPool(target.url, { ...poolOptions, max: 1, statementTimeoutMs: undefined }));
+    try {
+      if (options.migrate !== false) {
+        const applied = await migrateToLatest(owner);
         if (applied.length) options.log?.(`applied migrations: ${applied.join(', ')}`);
-      } finally {
-        await migrator.destroy();
       }
+      // The embedded default serves as a role that owns nothing (least privilege by default):
+      // made, or brought up to date, here, after the migrations made the tables it is granted.
+      if (target.embedded && !options.asOwner) await ensureAppRole(owner, target.embedded.appRole);
+    } finally {
+      await owner.destroy();
     }
   } catch (error) {
-    await db.destroy().catch(() => undefined);
     await target.embedded?.stop();
     throw error;
   }
+  const url = target.embedded && !options.asOwner ? target.embedded.appRole.url : target.url;
+  const pool = createPool(url, poolOptions);
+  const db = createKysely(pool);
+  let readDb = db;
+  if (config.READ_DATABASE_URL) readDb = createKysely(createPool(config.READ_DATABASE_URL, poolOptions));
   let closed = false;
   return {
     config,
-    databaseUrl: target.url,
-    readDatabaseUrl: config.READ_DATABASE_URL ?? target.url,
+    databaseUrl: url,
+    readDatabaseUrl: config.READ_DATABASE_URL ?? url,
     embedded: target.embedded,
     pool,
     db,
