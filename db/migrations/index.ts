@@ -8,6 +8,7 @@ import * as m0006 from './0006_append_without_notify';
 import * as m0007 from './0007_read_stream_locked';
 import * as m0008 from './0008_events_causation';
 import * as m0009 from './0009_recorded_at_after_lock';
+import * as m0010 from './0010_projection_parked_events';
 import * as m0013 from './0013_events_sealing_key';
 
 /**
@@ -24,5 +25,6 @@ export const migrations: Record<string, Migration> = {
   '0007_read_stream_locked': m0007,
   '0008_events_causation': m0008,
   '0009_recorded_at_after_lock': m0009,
+  '0010_projection_parked_events': m0010,
   '0013_events_sealing_key': m0013,
 };

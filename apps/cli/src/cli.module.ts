@@ -9,7 +9,13 @@ import { AuditCommand } from './commands/audit.command';
 import { CreateMainCommand } from './commands/create-main.command';
 import { MigrateCommand } from './commands/migrate.command';
 import { ReactivateCommand, SuspendCommand, UpgradeCommand } from './commands/operator.commands';
-import { ProjectionsCommand, ProjectionsRebuildCommand, ProjectionsStatusCommand } from './commands/projections.command';
+import {
+  ProjectionsCommand,
+  ProjectionsParkedCommand,
+  ProjectionsRebuildCommand,
+  ProjectionsRetryCommand,
+  ProjectionsStatusCommand,
+} from './commands/projections.command';
 import { ReplayCommand, StateCommand } from './commands/replay.command';
 import { VerifyCommand } from './commands/verify.command';
 
@@ -38,6 +44,8 @@ export class CliModule {
         AuditCommand,
         ProjectionsCommand,
         ProjectionsStatusCommand,
+        ProjectionsParkedCommand,
+        ProjectionsRetryCommand,
         ProjectionsRebuildCommand,
       ],
     };

@@ -43,6 +43,23 @@ export interface ProjectionCheckpointsTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
+/**
+ * An event a projection could not apply, set aside (migration 0010): written with the checkpoint
+ * move past it, deleted by the retry that applies it.
+ */
+export interface ProjectionParkedEventsTable {
+  projection: string;
+  transaction_id: ColumnType<string, string, never>;
+  global_position: number;
+  event_id: string;
+  event_type: string;
+  error_code: string | null;
+  error: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  parked_at: ColumnType<Date, never, never>;
+  last_attempt_at: ColumnType<Date, never, Date>;
+}
+
 /** Account read model: one row per account, as the Accounts API serves it. */
 export interface AccountReadModelTable {
   sid: string;
@@ -109,6 +126,7 @@ export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
   projection_checkpoints: ProjectionCheckpointsTable;
+  projection_parked_events: ProjectionParkedEventsTable;
   event_clock: EventClockTable;
 }
 

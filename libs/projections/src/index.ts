@@ -1,6 +1,7 @@
 export type { Projection } from './runner/projection';
 export { CheckpointStore } from './runner/checkpoint-store';
 export { ProjectionRunner, CheckpointConflictError, type ProjectionRunnerOptions, type RunnerLogger } from './runner/projection-runner';
+export { ParkedEventStore, isTransientFailure, type ParkedEvent } from './runner/parked-events';
 export {
   AccountReadModelProjection,
   applyAccountEvent,
@@ -24,5 +25,13 @@ export { ListAuditEventsQuery } from './audit-history/queries/list-audit-events/
 export { ListAuditEventsHandler } from './audit-history/queries/list-audit-events/list-audit-events.handler';
 export { GetAuditEventQuery } from './audit-history/queries/get-audit-event/get-audit-event.query';
 export { GetAuditEventHandler } from './audit-history/queries/get-audit-event/get-audit-event.handler';
-export { ProjectionAdmin, type ProjectionStatus, type RebuildProgress, type RebuildableProjection } from './admin/projection-admin';
+export {
+  ProjectionAdmin,
+  type ProjectionStatus,
+  type RebuildProgress,
+  type RebuildResult,
+  type RebuildParked,
+  type RetryOutcome,
+  type RebuildableProjection,
+} from './admin/projection-admin';
 export { projectionsProvider } from './projections.provider';

@@ -30,7 +30,7 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to serve: the database answers, every migration is applied, projections are not far behind. */
+  /** Ready to serve: the database answers, every migration is applied, projections are not far behind (parked events are reported, not failed on). */
   @Get('ready')
   @HealthCheck()
   ready() {
@@ -62,7 +62,11 @@ export class HealthController {
     const max = this.runtime.config.READY_MAX_PROJECTION_LAG_S;
     try {
       const statuses = await this.admin.status(this.projections.map((p) => p.name));
-      const lag = Object.fromEntries(statuses.map((s) => [s.name, { lag_events: s.lagEvents, lag_seconds: Number(s.lagSeconds.toFixed(3)) }]));
+      // Parked events are shown, not failed on: the projection has gone past them and is serving;
+      // they wait for an operator (`cli projections parked`, `retry`).
+      const lag = Object.fromEntries(
+        statuses.map((s) => [s.name, { lag_events: s.lagEvents, lag_seconds: Number(s.lagSeconds.toFixed(3)), parked_events: s.parked }]),
+      );
       return statuses.some((s) => s.lagSeconds > max) ? indicator.down({ max_lag_seconds: max, ...lag }) : indicator.up(lag);
     } catch (error) {
       return indicator.down({ message: (error as Error).message });

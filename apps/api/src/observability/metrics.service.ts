@@ -90,6 +90,7 @@ export class MetricsService implements OnModuleInit {
     gauge('projection_position', 'Global position of the last event each projection applied', (s) => s.checkpoint.globalPosition);
     gauge('projection_lag_events', 'Events stored beyond each projection checkpoint', (s) => s.lagEvents);
     gauge('projection_lag_seconds', 'Age of the oldest event each projection has not applied yet', (s) => s.lagSeconds);
+    gauge('projection_parked_events', 'Events each projection could not apply and set aside (cli projections parked)', (s) => s.parked);
   }
 
   onModuleInit(): void {

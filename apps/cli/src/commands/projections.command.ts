@@ -8,7 +8,10 @@ import { DB } from '@accountable/platform';
 import { PROJECTIONS, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/projections';
 import { CliOutput, usageError } from '../cli-output';
 
-@SubCommand({ name: 'status', description: "each projection's checkpoint and lag (events and seconds)" })
+/** Error text from a parked event may quote the event's own content: never a raw control character on a terminal. */
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+@SubCommand({ name: 'status', description: "each projection's checkpoint, lag (events and seconds) and parked events" })
 export class ProjectionsStatusCommand extends CommandRunner {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
@@ -29,14 +32,16 @@ export class ProjectionsStatusCommand extends CommandRunner {
         lag_events: s.lagEvents,
         lag_seconds: Number(s.lagSeconds.toFixed(3)),
         updated_at: s.updatedAt?.toISOString() ?? null,
+        parked: s.parked,
       })),
       () =>
         [
-          'projection      position        lag (events)  lag (s)',
+          'projection      position        lag (events)  lag (s)  parked',
           ...statuses.map(
             (s) =>
-              `${s.name.padEnd(15)} ${`${s.checkpoint.transactionId}/${s.checkpoint.globalPosition}`.padEnd(15)} ${String(s.lagEvents).padStart(12)}  ${s.lagSeconds.toFixed(1).padStart(7)}`,
+              `${s.name.padEnd(15)} ${`${s.checkpoint.transactionId}/${s.checkpoint.globalPosition}`.padEnd(15)} ${String(s.lagEvents).padStart(12)}  ${s.lagSeconds.toFixed(1).padStart(7)}  ${String(s.parked).padStart(6)}`,
           ),
+          ...(statuses.some((s) => s.parked > 0) ? ['', 'events parked: see `projections parked`, and `projections retry NAME [POSITION]` after a fix'] : []),
         ].join('\n'),
     );
   }
@@ -79,8 +84,31 @@ export class ProjectionsRebuildCommand extends CommandRunner {
     });
     bar.stop();
     const seconds = (Date.now() - started) / 1000;
-    this.out.result(options, { projection: name, events: result.applied, seconds, events_per_second: Math.round(result.applied / Math.max(seconds, 0.001)) }, () =>
-      `rebuilt ${name}: ${result.applied} events in ${seconds.toFixed(1)} s, switched atomically`,
+    this.out.result(
+      options,
+      {
+        projection: name,
+        events: result.applied,
+        seconds,
+        events_per_second: Math.round(result.applied / Math.max(seconds, 0.001)),
+        parked: result.parked.map((p) => ({
+          position: { transaction_id: p.position.transactionId, global_position: p.position.globalPosition },
+          event_id: p.eventId,
+          event_type: p.eventType,
+          error_code: p.errorCode,
+          error: p.error,
+        })),
+      },
+      () =>
+        [
+          `rebuilt ${name}: ${result.applied} events in ${seconds.toFixed(1)} s, switched atomically`,
+          ...(result.parked.length
+            ? [
+                `${result.parked.length} event(s) could not be applied and are parked (the rebuilt tables lack them; \`projections retry ${name}\` after a fix):`,
+                ...result.parked.map((p) => `  ${p.position.transactionId}/${p.position.globalPosition}  ${p.eventId}  ${p.eventType}  ${p.errorCode ?? ''}: ${printable(p.error)}`),
+              ]
+            : []),
+        ].join('\n'),
     );
   }
 
@@ -96,9 +124,121 @@ export class ProjectionsRebuildCommand extends CommandRunner {
   }
 }
 
-@Command({ name: 'projections', description: 'projection status and rebuilds', subCommands: [ProjectionsStatusCommand, ProjectionsRebuildCommand] })
+@SubCommand({ name: 'parked', arguments: '[name]', description: 'events a projection could not apply and set aside (all projections, or one)' })
+export class ProjectionsParkedCommand extends CommandRunner {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<Database>,
+    private readonly store: EventStore,
+    @Inject(PROJECTIONS) private readonly projections: Projection[],
+    private readonly out: CliOutput,
+  ) {
+    super();
+  }
+
+  async run([name]: string[], options: { json?: boolean }): Promise<void> {
+    if (name !== undefined) projectionNamed(this.projections, name);
+    const parked = await new ProjectionAdmin(this.db, this.store).listParked(name);
+    this.out.result(
+      options,
+      parked.map((p) => ({
+        projection: p.projection,
+        position: { transaction_id: p.position.transactionId, global_position: p.position.globalPosition },
+        event_id: p.eventId,
+        event_type: p.eventType,
+        error_code: p.errorCode,
+        error: p.error,
+        attempts: p.attempts,
+        parked_at: p.parkedAt.toISOString(),
+        last_attempt_at: p.lastAttemptAt.toISOString(),
+      })),
+      () =>
+        parked.length === 0
+          ? `no parked events${name ? ` in ${name}` : ''}`
+          : [
+              'projection      position        event id                              type                   attempts  parked at                 error',
+              ...parked.map(
+                (p) =>
+                  `${p.projection.padEnd(15)} ${`${p.position.transactionId}/${p.position.globalPosition}`.padEnd(15)} ${p.eventId.padEnd(37)} ${p.eventType.padEnd(22)} ${String(p.attempts).padStart(8)}  ${p.parkedAt.toISOString().padEnd(25)} ${p.errorCode ?? ''}: ${printable(p.error)}`,
+              ),
+            ].join('\n'),
+    );
+  }
+
+  @Option({ flags: '--json', description: 'print JSON only' })
+  parseJson(): boolean {
+    return true;
+  }
+}
+
+@SubCommand({
+  name: 'retry',
+  arguments: '<name> [position]',
+  description: "apply a projection's parked events again after a fix (all, in feed order, or the one at a global position), each exactly once",
+})
+export class ProjectionsRetryCommand extends CommandRunner {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<Database>,
+    private readonly store: EventStore,
+    @Inject(PROJECTIONS) private readonly projections: Projection[],
+    private readonly out: CliOutput,
+  ) {
+    super();
+  }
+
+  async run([name, position]: string[], options: { json?: boolean }): Promise<void> {
+    const projection = projectionNamed(this.projections, name);
+    if (position !== undefined && !/^[1-9]\d{0,15}$/.test(position)) throw usageError(`the position is a global position (a positive integer), not ${position}`);
+    const admin = new ProjectionAdmin(this.db, this.store);
+    const outcomes = await admin.retryParked(projection, position === undefined ? undefined : Number(position));
+    if (position !== undefined && outcomes.length === 0) {
+      this.out.fail(`no event is parked at position ${position} in ${name}`);
+      return;
+    }
+    const stillParked = outcomes.filter((o) => o.outcome === 'failed');
+    this.out.result(
+      options,
+      outcomes.map((o) => ({
+        position: { transaction_id: o.position.transactionId, global_position: o.position.globalPosition },
+        event_id: o.eventId,
+        event_type: o.eventType,
+        outcome: o.outcome,
+        ...(o.outcome === 'failed' ? { error_code: o.errorCode ?? null, error: o.error } : {}),
+      })),
+      () =>
+        outcomes.length === 0
+          ? `no parked events in ${name}`
+          : outcomes
+              .map((o) => {
+                const at = `${o.position.transactionId}/${o.position.globalPosition} ${o.eventId} ${o.eventType}`;
+                if (o.outcome === 'applied') return `applied ${at}`;
+                if (o.outcome === 'gone') return `already retried ${at}`;
+                return `still failing, stays parked: ${at}  ${o.errorCode ?? ''}: ${printable(o.error ?? '')}`;
+              })
+              .join('\n'),
+    );
+    // Still failing is not a success: scripts see it in the exit code.
+    if (stillParked.length > 0) process.exitCode = 1;
+  }
+
+  @Option({ flags: '--json', description: 'print JSON only' })
+  parseJson(): boolean {
+    return true;
+  }
+}
+
+function projectionNamed(projections: readonly Projection[], name: string | undefined): Projection {
+  const projection = projections.find((p) => p.name === name);
+  if (!projection) throw usageError(`unknown projection ${name ?? '(missing)'}; projections: ${projections.map((p) => p.name).join(', ')}`);
+  return projection;
+}
+
+@Command({
+  name: 'projections',
+  description: 'projection status, parked events, retries and rebuilds',
+  subCommands: [ProjectionsStatusCommand, ProjectionsParkedCommand, ProjectionsRetryCommand, ProjectionsRebuildCommand],
+})
 export class ProjectionsCommand extends CommandRunner {
   async run(): Promise<void> {
-    throw usageError('use: projections status | projections rebuild <name>');
+    throw usageError('use: projections status | projections parked [name] | projections retry <name> [position] | projections rebuild <name>');
   }
 }

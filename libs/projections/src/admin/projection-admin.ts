@@ -1,7 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { FEED_START, type EventStore, type FeedPosition } from '@accountable/event-store';
+import { FEED_START, type EventStore, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
 import { CheckpointStore } from '../runner/checkpoint-store';
+import {
+  ParkedEventStore,
+  applyEachAlone,
+  describeFailure,
+  isTransientFailure,
+  type FailedEvent,
+  type ParkedEvent,
+} from '../runner/parked-events';
 import type { Projection } from '../runner/projection';
 import { releaseRebuildLock, takeRebuildLock } from './rebuild-lock';
 import {
@@ -24,11 +32,37 @@ export interface ProjectionStatus {
   /** Age of the oldest event not yet applied; 0 when caught up. */
   lagSeconds: number;
   updatedAt: Date | null;
+  /** Events it has set aside (cannot apply) behind its checkpoint: `projections parked`. */
+  parked: number;
 }
 
 export interface RebuildProgress {
   applied: number;
   total: number;
+}
+
+/** An event a rebuild could not apply: parked (in place of the live projection's parked events) at the switch. */
+export interface RebuildParked {
+  position: FeedPosition;
+  eventId: string;
+  eventType: string;
+  errorCode: string | null;
+  error: string;
+}
+
+export interface RebuildResult extends RebuildProgress {
+  parked: RebuildParked[];
+}
+
+/** What a retry of one parked event did. */
+export interface RetryOutcome {
+  position: FeedPosition;
+  eventId: string;
+  eventType: string;
+  /** `applied`: applied once and no longer parked; `failed`: still parked, with `error`; `gone`: retried meanwhile by someone else. */
+  outcome: 'applied' | 'failed' | 'gone';
+  errorCode?: string | null;
+  error?: string;
 }
 
 /** A projection and the tables it owns (rebuilt side by side in the `rebuild` schema). */
@@ -58,11 +92,15 @@ const SWITCH_ATTEMPTS = 20;
 /** lock_not_available (lock_timeout) or deadlock_detected: the switch is tried again. */
 const isLockWait = (error: unknown) => ['55P03', '40P01'].includes((error as { code?: string }).code ?? '');
 
-/** What one rebuild made: its schemas, the oid of each shadow table, and the feed position it has loaded them to. */
+/**
+ * What one rebuild made: its schemas, the oid of each shadow table, the feed position it has
+ * loaded them to, and the events up to there it could not apply.
+ */
 interface Shadow {
   readonly schemas: ShadowSchemas;
   readonly oids: Map<string, number>;
   loadedTo: FeedPosition;
+  readonly parked: FailedEvent[];
 }
 
 /** Feed order: (transaction id, global position); transaction ids are xid8, compared as integers. */
@@ -74,24 +112,27 @@ function before(a: FeedPosition, b: FeedPosition): boolean {
 
 export class ProjectionAdmin {
   private readonly checkpoints: CheckpointStore;
+  readonly parked: ParkedEventStore;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: EventStore,
   ) {
     this.checkpoints = new CheckpointStore(db);
+    this.parked = new ParkedEventStore(db);
   }
 
   async status(names: readonly string[]): Promise<ProjectionStatus[]> {
     const result: ProjectionStatus[] = [];
     for (const name of names) {
       const checkpoint = await this.checkpoints.get(name);
-      const { rows } = await sql<{ lag_events: number; oldest: Date | null; updated_at: Date | null }>`
+      const { rows } = await sql<{ lag_events: number; oldest: Date | null; updated_at: Date | null; parked: number }>`
         SELECT (SELECT count(*) FROM events e
                  WHERE (e.transaction_id, e.global_position) > (${checkpoint.transactionId}::xid8, ${checkpoint.globalPosition}::bigint))::bigint AS lag_events,
                (SELECT min(e.recorded_at) FROM events e
                  WHERE (e.transaction_id, e.global_position) > (${checkpoint.transactionId}::xid8, ${checkpoint.globalPosition}::bigint)) AS oldest,
-               (SELECT updated_at FROM projection_checkpoints WHERE name = ${name}) AS updated_at`.execute(this.db);
+               (SELECT updated_at FROM projection_checkpoints WHERE name = ${name}) AS updated_at,
+               (SELECT count(*) FROM projection_parked_events WHERE projection = ${name})::bigint AS parked`.execute(this.db);
       const row = rows[0];
       result.push({
         name,
@@ -99,9 +140,85 @@ export class ProjectionAdmin {
         lagEvents: Number(row.lag_events),
         lagSeconds: row.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0,
         updatedAt: row.updated_at,
+        parked: Number(row.parked),
       });
     }
     return result;
+  }
+
+  /** Parked events in feed order: of one projection, or of all. */
+  async listParked(projection?: string): Promise<ParkedEvent[]> {
+    return this.parked.list(projection);
+  }
+
+  /**
+   * Applies the projection's parked events again (all of them in feed order, or the one at
+   * `globalPosition`), each exactly once: the event's effects and the deletion of its parked row
+   * commit together, under the parked row's lock, so two retries at once apply it once. One that
+   * still fails stays parked with the new error. The transaction takes the checkpoint row first,
+   * as the runner's batches and a rebuild's switch do, so it waits for them rather than
+   * deadlocking with them. A transient failure is thrown and changes nothing.
+   */
+  async retryParked(projection: Projection, globalPosition?: number): Promise<RetryOutcome[]> {
+    const parked = (await this.parked.list(projection.name)).filter((p) => globalPosition === undefined || p.position.globalPosition === globalPosition);
+    const outcomes: RetryOutcome[] = [];
+    for (const p of parked) {
+      const base = { position: p.position, eventId: p.eventId, eventType: p.eventType };
+      const attempt = async (executor: Kysely<Database>) => {
+        const [event] = await this.store.readEvents([p.eventId], executor);
+        if (!event) throw new Error(`event ${p.eventId} is not in the log`);
+        await projection.apply(executor, [event]);
+      };
+      const failed = (error: unknown): RetryOutcome => {
+        const { code, message } = describeFailure(error);
+        return { ...base, outcome: 'failed', errorCode: code, error: message };
+      };
+      if (projection.ownTransactions) {
+        // Its effects are idempotent appends of its own (Projection.ownTransactions): a second
+        // retry at once re-applies harmlessly.
+        if (!(await this.parked.list(projection.name)).some((q) => q.position.globalPosition === p.position.globalPosition)) {
+          outcomes.push({ ...base, outcome: 'gone' });
+          continue;
+        }
+        try {
+          await attempt(this.db);
+        } catch (error) {
+          if (isTransientFailure(error)) throw error;
+          await this.parked.failedAgain(this.db, projection.name, p.position.globalPosition, error);
+          outcomes.push(failed(error));
+          continue;
+        }
+        await this.parked.remove(this.db, projection.name, p.position.globalPosition);
+        outcomes.push({ ...base, outcome: 'applied' });
+        continue;
+      }
+      outcomes.push(
+        await this.db.transaction().execute(async (trx): Promise<RetryOutcome> => {
+          await trx.insertInto('projection_checkpoints').values({ name: projection.name }).onConflict((oc) => oc.column('name').doNothing()).execute();
+          await trx.selectFrom('projection_checkpoints').select('name').where('name', '=', projection.name).forUpdate().execute();
+          const row = await trx
+            .selectFrom('projection_parked_events')
+            .select('event_id')
+            .where('projection', '=', projection.name)
+            .where('global_position', '=', p.position.globalPosition)
+            .forUpdate()
+            .executeTakeFirst();
+          if (!row) return { ...base, outcome: 'gone' };
+          await sql`SAVEPOINT retry_parked`.execute(trx);
+          try {
+            await attempt(trx);
+          } catch (error) {
+            await sql`ROLLBACK TO SAVEPOINT retry_parked`.execute(trx);
+            if (isTransientFailure(error)) throw error;
+            await this.parked.failedAgain(trx, projection.name, p.position.globalPosition, error);
+            return failed(error);
+          }
+          await this.parked.remove(trx, projection.name, p.position.globalPosition);
+          return { ...base, outcome: 'applied' };
+        }),
+      );
+    }
+    return outcomes;
   }
 
   /**
@@ -127,7 +244,7 @@ export class ProjectionAdmin {
    * after it finds the rebuilt table without the rows committed after its snapshot. The service
    * reads in READ COMMITTED, where each statement takes its snapshot after its locks.
    */
-  async rebuild(projection: RebuildableProjection, batchSize = 5000, onProgress?: (p: RebuildProgress) => void): Promise<RebuildProgress> {
+  async rebuild(projection: RebuildableProjection, batchSize = 5000, onProgress?: (p: RebuildProgress) => void): Promise<RebuildResult> {
     return this.db.connection().execute(async (session) => {
       await takeRebuildLock(session, projection.name);
       try {
@@ -144,9 +261,9 @@ export class ProjectionAdmin {
     projection: RebuildableProjection,
     batchSize: number,
     onProgress?: (p: RebuildProgress) => void,
-  ): Promise<RebuildProgress> {
+  ): Promise<RebuildResult> {
     await dropLeftovers(session, projection.name, projection.tables);
-    const shadow: Shadow = { schemas: await createShadowSchemas(session, projection.name), oids: new Map(), loadedTo: FEED_START };
+    const shadow: Shadow = { schemas: await createShadowSchemas(session, projection.name), oids: new Map(), loadedTo: FEED_START, parked: [] };
     const total = Number((await sql<{ n: number }>`SELECT count(*)::bigint AS n FROM events`.execute(this.db)).rows[0].n);
     let applied = 0;
     const progress = (events: number) => {
@@ -199,7 +316,11 @@ export class ProjectionAdmin {
       throw error;
     }
     await dropShadowSchemas(this.db, shadow.schemas, projection.tables);
-    return { applied, total: Math.max(total, applied) };
+    const parked = shadow.parked.map(({ event, error }) => {
+      const { code, message } = describeFailure(error);
+      return { position: { transactionId: event.transactionId, globalPosition: event.globalPosition }, eventId: event.eventId, eventType: event.type, errorCode: code, error: message };
+    });
+    return { applied, total: Math.max(total, applied), parked };
   }
 
   /**
@@ -219,7 +340,16 @@ export class ProjectionAdmin {
     return this.db.connection().execute(async (connection) => {
       await sql`SET synchronous_commit = off`.execute(connection);
       try {
-        const loaded = await loadRange(connection, shadow.schemas.shadow, shadow.loadedTo, until);
+        // In one transaction, so that a load an event makes fail (an update without its creation,
+        // a value over a column's or an index's limit) leaves nothing behind: it is declined, and
+        // the batch path applies the range event by event where it must, parking what fails.
+        const loaded = await connection
+          .transaction()
+          .execute((trx) => loadRange(trx, shadow.schemas.shadow, shadow.loadedTo, until))
+          .catch((error: unknown) => {
+            if (isTransientFailure(error)) throw error;
+            return null;
+          });
         if (loaded !== null) shadow.loadedTo = until;
         return loaded;
       } finally {
@@ -264,7 +394,7 @@ export class ProjectionAdmin {
           const last = events[events.length - 1];
           position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
           next = batches < maxBatches && before(position, until) ? read(position) : undefined;
-          await projection.apply(tables, events);
+          await this.applyToShadow(tables, projection, events, shadow);
           shadow.loadedTo = position;
           progress(events.length);
         }
@@ -273,6 +403,42 @@ export class ProjectionAdmin {
         await sql`RESET synchronous_commit`.execute(connection);
       }
     });
+  }
+
+  /**
+   * A batch of the load, outside any transaction (see `load`). When an event makes it fail, the
+   * batch is applied again event by event, each in a transaction of its own: the events that fail
+   * alone are set aside for the switch to park, the live runner's way. What the failed attempt
+   * wrote before failing is written again harmlessly: every projection applies idempotently.
+   */
+  private async applyToShadow(tables: Kysely<Database>, projection: RebuildableProjection, events: readonly RecordedEvent[], shadow: Shadow): Promise<void> {
+    try {
+      await projection.apply(tables, events);
+    } catch (error) {
+      if (isTransientFailure(error)) throw error;
+      for (const event of events) {
+        try {
+          await tables.transaction().execute((trx) => projection.apply(trx, [event]));
+        } catch (failure) {
+          if (isTransientFailure(failure)) throw failure;
+          shadow.parked.push({ event, error: failure });
+        }
+      }
+    }
+  }
+
+  /** A batch inside the switch's transaction: under a savepoint, and event by event if an event makes it fail. */
+  private async applyInSwitch(trx: Kysely<Database>, projection: RebuildableProjection, events: readonly RecordedEvent[]): Promise<FailedEvent[]> {
+    await sql`SAVEPOINT switch_batch`.execute(trx);
+    try {
+      await projection.apply(trx, events);
+      await sql`RELEASE SAVEPOINT switch_batch`.execute(trx);
+      return [];
+    } catch (error) {
+      await sql`ROLLBACK TO SAVEPOINT switch_batch`.execute(trx);
+      if (isTransientFailure(error)) throw error;
+      return applyEachAlone(trx, projection, events, true);
+    }
   }
 
   /**
@@ -294,16 +460,19 @@ export class ProjectionAdmin {
       const tables = trx.withSchema(shadow.schemas.shadow);
       let position = from;
       let applied = 0;
+      const parked = [...shadow.parked];
       for (;;) {
         const events = await this.store.readFeed(position, batchSize, trx);
         if (events.length === 0) break;
-        await projection.apply(tables, events);
+        parked.push(...(await this.applyInSwitch(tables, projection, events)));
         const last = events[events.length - 1];
         position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
         applied += events.length;
       }
+      // Beyond the checkpoint it moves to: the live runner delivers these again, and parks
+      // there what cannot be applied.
       const tail = await this.store.readAfterFence(position, trx);
-      if (tail.length) await projection.apply(tables, tail);
+      if (tail.length) await this.applyInSwitch(tables, projection, tail);
 
       for (const table of projection.tables) await swapIn(trx, shadow.schemas, table, shadow.oids.get(table)!);
       await trx
@@ -313,6 +482,9 @@ export class ProjectionAdmin {
           oc.column('name').doUpdateSet({ transaction_id: position.transactionId, global_position: position.globalPosition, updated_at: sql<Date>`now()` }),
         )
         .execute();
+      // The rebuilt tables lack exactly these events: they are the projection's parked events now.
+      await this.parked.replace(trx, projection.name, parked);
+      shadow.parked.splice(0, shadow.parked.length, ...parked);
       return applied;
     });
   }

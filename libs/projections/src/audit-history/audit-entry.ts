@@ -1,5 +1,5 @@
 import { ACCOUNT_STREAM_PREFIX, AccountEventType, isAccountEvent, type StatusChangeReason } from '@accountable/accounts';
-import type { RecordedEvent } from '@accountable/event-store';
+import { ipAddressOrNull, type RecordedEvent } from '@accountable/event-store';
 import { eventSidFromEventId } from '@accountable/twilio';
 
 /** Monitor event types this service emits (COMPAT.md). */
@@ -101,7 +101,10 @@ export function auditEntryOf(event: RecordedEvent): AuditEntry | null {
     actorType: text(m.actorType) ?? 'system',
     actorSid: text(m.actorSid),
     source: text(m.source) ?? 'system',
-    sourceIpAddress: text(m.sourceIp),
+    // Only an IP address: a log may hold whatever a trusted X-Forwarded-For carried before
+    // addresses were checked on the way in (a 3,000-character string broke the address index).
+    // The event keeps it; `cli replay` shows it.
+    sourceIpAddress: ipAddressOrNull(m.sourceIp),
     userAgent: text(m.userAgent),
     requestId: text(m.requestId),
     correlationId: text(m.correlationId),

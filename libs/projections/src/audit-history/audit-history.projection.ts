@@ -3,7 +3,7 @@ import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 type RawSql = RawBuilder<unknown>;
 import type { AuditHistoryTable, Database } from '@accountable/database';
 import { ACCOUNT_STREAM_PREFIX, AccountEventType, SCHEMA_VERSION } from '@accountable/accounts';
-import type { FeedPosition, RecordedEvent } from '@accountable/event-store';
+import { MAX_ADDRESS_LENGTH, ipAddressOrNull, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
 import type { Projection } from '../runner/projection';
 import { AuditEventType, REASON_TEXT, auditEntryOf, type AuditEntry } from './audit-entry';
 
@@ -140,8 +140,14 @@ export class AuditHistoryProjection implements Projection {
           AND (e.transaction_id, e.global_position) <= (${until.transactionId}::xid8, ${until.globalPosition}::bigint)`;
     const audited = sql`left(e.stream_id, ${prefix.length}) = ${prefix} AND e.type = ANY(${[...AUDITED]}::text[])`;
     const isString = (path: string) => sql`jsonb_typeof(e.data -> ${path}) = 'string'`;
-    const { rows } = await sql<{ events: string; faithful: boolean }>`
+    const ip = sql`e.metadata -> ${METADATA.source_ip_address}`;
+    const ipText = sql`e.metadata ->> ${METADATA.source_ip_address}`;
+    const { rows } = await sql<{ events: string; faithful: boolean; addresses: string[] | null }>`
       SELECT count(*) AS events,
+             -- Each distinct address short enough to be one, judged below by the rule itself (ipAddressOrNull).
+             array_agg(DISTINCT ${ipText}) FILTER (
+               WHERE ${audited} AND jsonb_typeof(${ip}) = 'string' AND length(${ipText}) <= ${MAX_ADDRESS_LENGTH}
+             ) AS addresses,
              coalesce(bool_and(
                NOT (${audited}) OR coalesce(
                  e.schema_version = CASE e.type ${sql.join(
@@ -161,6 +167,7 @@ export class AuditHistoryProjection implements Projection {
         FROM events e
        WHERE ${range}`.execute(db);
     if (!rows[0].faithful) return null;
+    const addresses = (rows[0].addresses ?? []).filter((address) => ipAddressOrNull(address) !== null);
 
     const target = sql.id(schema, 'audit_history');
     const change = (previous: RawSql, updated: RawSql) => sql`jsonb_build_object('previous', ${previous}, 'updated', ${updated})`;
@@ -179,7 +186,8 @@ export class AuditHistoryProjection implements Projection {
                                        'type', ${change(sql`'null'::jsonb`, sql`e.data -> 'type'`)})
              END,
              coalesce(${text(METADATA.actor_type)}, 'system'), ${text(METADATA.actor_sid)}, coalesce(${text(METADATA.source)}, 'system'),
-             ${text(METADATA.source_ip_address)}, ${text(METADATA.user_agent)}, ${text(METADATA.request_id)},
+             CASE WHEN jsonb_typeof(${ip}) = 'string' AND ${ipText} = ANY(${addresses}::text[]) THEN ${ipText} END,
+             ${text(METADATA.user_agent)}, ${text(METADATA.request_id)},
              ${text(METADATA.correlation_id)}, ${text(METADATA.causation_id)},
              CASE e.type
                WHEN ${T.MainAccountCreated} THEN 'Main account created'

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { FEED_CHANNEL, type EventStore, type FeedPosition } from '@accountable/event-store';
+import { FEED_CHANNEL, type EventStore, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
 import { CheckpointStore } from './checkpoint-store';
+import { ParkedEventStore, applyEachAlone, describeFailure, isTransientFailure, type FailedEvent } from './parked-events';
 import type { Projection } from './projection';
 
 /** First key of every leadership lock ("ACPR"): its own space, apart from stream locks. */
@@ -50,9 +51,15 @@ const silent: RunnerLogger = { info: () => undefined, warn: () => undefined, err
  * Exactly-once comes from the checkpoint compare-and-set, not from leadership: leadership (a
  * session advisory lock per projection) only keeps other processes from wasting work. If a
  * leader's connection dies its lock is released by the server and a follower takes over.
+ *
+ * One event that cannot be applied does not stop a projection: a batch failing because of an
+ * event (not of the database: isTransientFailure) is applied again event by event and the
+ * events that fail alone are parked (ParkedEventStore) with the checkpoint's move past them.
+ * A transient failure is retried, as it always was.
  */
 export class ProjectionRunner {
   private readonly checkpoints: CheckpointStore;
+  private readonly parked: ParkedEventStore;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly leaderRetryMs: number;
@@ -79,6 +86,7 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions,
   ) {
     this.checkpoints = new CheckpointStore(db);
+    this.parked = new ParkedEventStore(db);
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaderRetryMs = options.leaderRetryMs ?? 1000;
@@ -142,17 +150,52 @@ export class ProjectionRunner {
     const last = events[events.length - 1];
     const to: FeedPosition = { transactionId: last.transactionId, globalPosition: last.globalPosition };
     const conflict = () => (remembered ? new StaleCheckpointError(projection.name) : new CheckpointConflictError(projection.name));
-    if (projection.ownTransactions) {
-      await projection.apply(this.db, events);
-      if (!(await this.checkpoints.advance(this.db, projection.name, from, to))) throw conflict();
-    } else {
-      await this.db.transaction().execute(async (trx) => {
-        if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw conflict();
-        await projection.apply(trx, events);
-      });
+    try {
+      if (projection.ownTransactions) {
+        await projection.apply(this.db, events);
+        if (!(await this.checkpoints.advance(this.db, projection.name, from, to))) throw conflict();
+      } else {
+        await this.db.transaction().execute(async (trx) => {
+          if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw conflict();
+          await projection.apply(trx, events);
+        });
+      }
+    } catch (error) {
+      if (error instanceof CheckpointConflictError || isTransientFailure(error)) throw error;
+      await this.parkingBatch(projection, from, to, events, conflict);
     }
     this.positions.set(projection.name, to);
     return events.length;
+  }
+
+  /**
+   * The batch failed because of an event in it (see isTransientFailure): applied again one event
+   * at a time, each under a savepoint, in one transaction with the checkpoint's move and the
+   * parked rows of the events that fail alone too. The others are applied exactly once: the
+   * failed attempt rolled back whole (or, for `ownTransactions`, its effects are idempotent).
+   */
+  private async parkingBatch(projection: Projection, from: FeedPosition, to: FeedPosition, events: readonly RecordedEvent[], conflict: () => Error): Promise<void> {
+    let failed: FailedEvent[];
+    if (projection.ownTransactions) {
+      failed = await applyEachAlone(this.db, projection, events, false);
+      await this.db.transaction().execute(async (trx) => {
+        if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw conflict();
+        for (const failure of failed) await this.parked.park(trx, projection.name, failure);
+      });
+    } else {
+      failed = await this.db.transaction().execute(async (trx) => {
+        if (!(await this.checkpoints.advance(trx, projection.name, from, to))) throw conflict();
+        const failures = await applyEachAlone(trx, projection, events, true);
+        for (const failure of failures) await this.parked.park(trx, projection.name, failure);
+        return failures;
+      });
+    }
+    for (const { event, error } of failed) {
+      const { code, message } = describeFailure(error);
+      this.logger.error(
+        `projection ${projection.name} parked event ${event.eventId} (${event.type}) at position ${event.transactionId}/${event.globalPosition} [${code ?? 'error'}: ${message}]; it goes on with the next (cli projections parked / retry)`,
+      );
+    }
   }
 
   /** Empties a projection and sets its checkpoint back to the start of the feed. */
@@ -161,6 +204,7 @@ export class ProjectionRunner {
     await this.db.transaction().execute(async (trx) => {
       await projection.reset(trx);
       await this.checkpoints.reset(trx, projection.name);
+      await this.parked.replace(trx, projection.name, []);
     });
   }
 
