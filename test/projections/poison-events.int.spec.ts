@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { EventStore, type EventMetadata, type RecordedEvent } from '@accountable/event-store';
+import { EventStore, Upcasters, type EventMetadata, type RecordedEvent } from '@accountable/event-store';
 import {
   AccountReadModelProjection,
   AuditHistoryProjection,
@@ -138,6 +138,25 @@ describe('poison events', () => {
     expect(await admin.retryParked(projection)).toEqual([expect.objectContaining({ outcome: 'applied' })]);
     expect(await applied()).toEqual([events[0].eventId, events[2].eventId, events[1].eventId]);
     expect(await admin.listParked('poison-own')).toEqual([]);
+  });
+
+  it('an event no upcaster can lift is parked unapplied; the events around it are applied; a retry still fails', async () => {
+    const upcasters = new Upcasters().register('Thing', 0, (data) => {
+      if (data.odd) throw new Error('this shape was never supported');
+      return data;
+    });
+    const lifting = new EventStore(t.db, upcasters);
+    const projection = logging('poison-upcast');
+    const runner = new ProjectionRunner(t.db, lifting, [projection], { connectionString: t.url });
+    await lifting.append('poison-u', [{ type: 'Thing', schemaVersion: 0, data: { n: 1 } }, { type: 'Thing', schemaVersion: 0, data: { n: 2, odd: true } }, { type: 'Thing', schemaVersion: 0, data: { n: 3 } }], 'no_stream');
+    const events = await store.readStream('poison-u');
+    await settledHead(store);
+    expect(await runner.catchUp(projection)).toBe(3);
+    expect(await applied()).toEqual([events[0].eventId, events[2].eventId]);
+    const lifted = new ProjectionAdmin(t.db, lifting);
+    expect(await lifted.listParked()).toEqual([expect.objectContaining({ eventId: events[1].eventId, errorCode: 'UnreadableEventError', error: expect.stringContaining('never supported') })]);
+    expect(await lifted.retryParked(projection)).toEqual([expect.objectContaining({ outcome: 'failed', errorCode: 'UnreadableEventError' })]);
+    expect(await applied()).toHaveLength(2);
   });
 
   describe('transient failures are retried as before, never parked', () => {

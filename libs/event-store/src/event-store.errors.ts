@@ -25,6 +25,19 @@ export class DuplicateEventIdError extends Error {
   }
 }
 
+/** A stored event that cannot be lifted to its current shape: an upcaster refused its data. */
+export class UnreadableEventError extends Error {
+  override readonly name = 'UnreadableEventError';
+  constructor(
+    readonly eventId: string,
+    readonly type: string,
+    readonly schemaVersion: number,
+    cause: unknown,
+  ) {
+    super(`event ${eventId} (${type}, schema version ${schemaVersion}) cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 export type ConcurrencyError = WrongExpectedVersionError | DuplicateEventIdError;
 
 export function isConcurrencyError(error: unknown): error is ConcurrencyError {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
-import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
+import { DuplicateEventIdError, UnreadableEventError, WrongExpectedVersionError } from './event-store.errors';
 import { FeedSignal } from './feed-signal';
 import { Upcasters } from './upcasters';
 
@@ -203,7 +203,7 @@ export class EventStore {
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id, global_position
        LIMIT ${limit}`.execute(executor);
-    return rows.map((row) => this.toRecorded(row));
+    return rows.map((row) => this.toRecorded(row, true));
   }
 
   /** The position of the newest event the feed can deliver now. */
@@ -241,15 +241,28 @@ export class EventStore {
         FROM events
        WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
        ORDER BY global_position`.execute(executor);
-    return rows.map((row) => this.toRecorded(row));
+    return rows.map((row) => this.toRecorded(row, true));
   }
 
   private report(outcome: AppendOutcome, events: number): void {
     for (const observer of this.observers) observer(outcome, events);
   }
 
-  private toRecorded(row: EventRow): RecordedEvent {
-    const { schemaVersion, data } = this.upcasters.upcast(row.type, row.schema_version, row.data);
+  /**
+   * `fromFeed`: an event whose upcast fails comes back as stored, marked `unreadable`, so that the
+   * events around it still reach the projections (which park it); any other reader gets the error.
+   */
+  private toRecorded(row: EventRow, fromFeed = false): RecordedEvent {
+    let lifted: { schemaVersion: number; data: Record<string, unknown> };
+    let unreadable: UnreadableEventError | undefined;
+    try {
+      lifted = this.upcasters.upcast(row.type, row.schema_version, row.data);
+    } catch (error) {
+      unreadable = new UnreadableEventError(row.event_id, row.type, row.schema_version, error);
+      if (!fromFeed) throw unreadable;
+      lifted = { schemaVersion: row.schema_version, data: row.data };
+    }
+    const { schemaVersion, data } = lifted;
     return {
       globalPosition: row.global_position,
       transactionId: String(row.transaction_id),
@@ -261,6 +274,7 @@ export class EventStore {
       data,
       metadata: row.metadata,
       recordedAt: row.recorded_at,
+      ...(unreadable ? { unreadable } : {}),
     };
   }
 }

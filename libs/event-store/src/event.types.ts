@@ -35,6 +35,12 @@ export interface RecordedEvent<TType extends string = string, TData = Record<str
   data: TData;
   metadata: EventMetadata;
   recordedAt: Date;
+  /**
+   * Set only by the feed (`readFeed`, `readAfterFence`): the stored event could not be lifted to
+   * its current shape (an upcaster threw), and `data` is as stored. A projection never gets such
+   * an event to apply: the runner parks it, a rebuild sets it aside. Every other read throws.
+   */
+  unreadable?: Error;
 }
 
 /**

@@ -413,10 +413,16 @@ export class ProjectionAdmin {
    */
   private async applyToShadow(tables: Kysely<Database>, projection: RebuildableProjection, events: readonly RecordedEvent[], shadow: Shadow): Promise<void> {
     try {
+      const unreadable = events.find((event) => event.unreadable);
+      if (unreadable) throw unreadable.unreadable;
       await projection.apply(tables, events);
     } catch (error) {
       if (isTransientFailure(error)) throw error;
       for (const event of events) {
+        if (event.unreadable) {
+          shadow.parked.push({ event, error: event.unreadable });
+          continue;
+        }
         try {
           await tables.transaction().execute((trx) => projection.apply(trx, [event]));
         } catch (failure) {
@@ -429,6 +435,7 @@ export class ProjectionAdmin {
 
   /** A batch inside the switch's transaction: under a savepoint, and event by event if an event makes it fail. */
   private async applyInSwitch(trx: Kysely<Database>, projection: RebuildableProjection, events: readonly RecordedEvent[]): Promise<FailedEvent[]> {
+    if (events.some((event) => event.unreadable)) return applyEachAlone(trx, projection, events, true);
     await sql`SAVEPOINT switch_batch`.execute(trx);
     try {
       await projection.apply(trx, events);

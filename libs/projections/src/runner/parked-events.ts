@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import type { FeedPosition, RecordedEvent } from '@accountable/event-store';
+import { UnreadableEventError, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
 import type { Projection } from './projection';
 
 /** An event a projection could not apply, and why. */
@@ -46,6 +46,7 @@ const CONNECTION_TROUBLE = /connection|terminated|not queryable|timeout|timed ou
  * event alone before it parks it, so a one-off failure of a whole batch parks nothing.
  */
 export function isTransientFailure(error: unknown): boolean {
+  if (error instanceof UnreadableEventError) return false; // its message quotes the upcaster's
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && SQLSTATE.test(code)) return !EVENT_CLASSES.has(code.slice(0, 2));
   // Node's system errors (ECONNRESET, ETIMEDOUT, ...).
@@ -59,7 +60,8 @@ export function describeFailure(error: unknown): { code: string | null; message:
   const message = error instanceof Error ? error.message : String(error);
   return {
     code: typeof code === 'string' && code !== '' ? code : error instanceof Error ? error.name : null,
-    message: message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message,
+    // PostgreSQL's text holds no NUL, and the message may quote the event.
+    message: (message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message).replace(/\u0000/g, '\\u0000'),
   };
 }
 
@@ -72,6 +74,10 @@ export function describeFailure(error: unknown): { code: string | null; message:
 export async function applyEachAlone(executor: Kysely<Database>, projection: Projection, events: readonly RecordedEvent[], inTransaction: boolean): Promise<FailedEvent[]> {
   const failed: FailedEvent[] = [];
   for (const event of events) {
+    if (event.unreadable) {
+      failed.push({ event, error: event.unreadable });
+      continue;
+    }
     if (inTransaction) await sql`SAVEPOINT apply_one`.execute(executor);
     try {
       await projection.apply(executor, [event]);

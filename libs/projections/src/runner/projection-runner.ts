@@ -151,6 +151,9 @@ export class ProjectionRunner {
     const to: FeedPosition = { transactionId: last.transactionId, globalPosition: last.globalPosition };
     const conflict = () => (remembered ? new StaleCheckpointError(projection.name) : new CheckpointConflictError(projection.name));
     try {
+      // An event the store could not read (an upcaster refused it) is parked without being applied.
+      const unreadable = events.find((event) => event.unreadable);
+      if (unreadable) throw unreadable.unreadable;
       if (projection.ownTransactions) {
         await projection.apply(this.db, events);
         if (!(await this.checkpoints.advance(this.db, projection.name, from, to))) throw conflict();
