@@ -279,6 +279,25 @@ describe('poison events', () => {
       expect(status).toMatchObject({ lagEvents: 0, parked: 1 });
     });
 
+    it('a row over an index’s limit, which only the index built after the load would meet: the rebuild starts again with its indexes first and parks the event', async () => {
+      const projection = new AuditHistoryProjection();
+      const runner = new ProjectionRunner(t.db, store, [projection], { connectionString: t.url });
+      await appendAccounts(store, 1);
+      const odd = sid();
+      // An owner sid no command writes: 3,000 random characters, over the B-tree maximum of audit_history_account_idx.
+      await store.append(`account-${odd}`, [{ type: 'SubaccountCreated', data: { sid: odd, ownerAccountSid: randomBytes(2250).toString('base64'), friendlyName: 's', type: 'Full', authToken: 'sealed' } }], 'no_stream');
+      const [bad] = await store.readStream(`account-${odd}`);
+      await appendAccounts(store, 1);
+
+      const live = await liveRows(t.db, runner, projection);
+      expect((await admin.listParked('audit')).map((p) => [p.eventId, p.errorCode])).toEqual([[bad.eventId, '54000']]);
+      await sql`DELETE FROM projection_parked_events`.execute(t.db);
+      const result = await admin.rebuild(projection);
+      expect(result.parked.map((p) => [p.eventId, p.errorCode])).toEqual([[bad.eventId, '54000']]);
+      expect(await rowsOf(t.db, 'audit_history')).toEqual(live);
+      expect((await admin.listParked('audit')).map((p) => p.eventId)).toEqual([bad.eventId]);
+    });
+
     it('events the live projection parked but the rebuild applies are un-parked at its switch', async () => {
       const projection = new AuditHistoryProjection();
       const runner = new ProjectionRunner(t.db, store, [projection], { connectionString: t.url });

@@ -103,6 +103,14 @@ interface Shadow {
   readonly parked: FailedEvent[];
 }
 
+/** Building an index after the load failed because of a row in it (not of the database). */
+class DeferredIndexFailedError extends Error {
+  override readonly name = 'DeferredIndexFailedError';
+  constructor(readonly failure: unknown) {
+    super(`an index of the rebuilt table could not be built: ${(failure as Error)?.message ?? failure}`);
+  }
+}
+
 /** Feed order: (transaction id, global position); transaction ids are xid8, compared as integers. */
 function before(a: FeedPosition, b: FeedPosition): boolean {
   const ta = BigInt(a.transactionId);
@@ -248,7 +256,15 @@ export class ProjectionAdmin {
     return this.db.connection().execute(async (session) => {
       await takeRebuildLock(session, projection.name);
       try {
-        return await this.rebuildLocked(session, projection, batchSize, onProgress);
+        try {
+          return await this.rebuildLocked(session, projection, batchSize, onProgress);
+        } catch (error) {
+          if (!(error instanceof DeferredIndexFailedError)) throw error;
+          // A row the load wrote cannot go into an index built after it (over the B-tree
+          // maximum, say): once more with every index in place from the start and no SQL load,
+          // so that the event that wrote it fails where it is applied, and is parked.
+          return await this.rebuildLocked(session, projection, batchSize, onProgress, true);
+        }
       } finally {
         // A session that was lost has released its lock with it.
         await releaseRebuildLock(session, projection.name).catch(() => undefined);
@@ -261,6 +277,7 @@ export class ProjectionAdmin {
     projection: RebuildableProjection,
     batchSize: number,
     onProgress?: (p: RebuildProgress) => void,
+    indexesFirst = false,
   ): Promise<RebuildResult> {
     await dropLeftovers(session, projection.name, projection.tables);
     const shadow: Shadow = { schemas: await createShadowSchemas(session, projection.name), oids: new Map(), loadedTo: FEED_START, parked: [] };
@@ -274,12 +291,16 @@ export class ProjectionAdmin {
       // A load in SQL reads no index of its own tables (it joins) and delivers each event once
       // (no ON CONFLICT), so it leaves all of them, keys included, for after; the batch load
       // needs the keys and `applyIndexes`, created first if it has to be used after all.
-      const inSql = projection.loadRange !== undefined;
+      const inSql = projection.loadRange !== undefined && !indexesFirst;
       let deferred: DeferredIndex[] = [];
       for (const table of projection.tables) {
         const created = await createShadow(this.db, shadow.schemas, table, inSql ? [] : (projection.applyIndexes ?? []), inSql);
         shadow.oids.set(table, created.oid);
         deferred.push(...created.deferred);
+      }
+      if (indexesFirst) {
+        await this.createIndexes(deferred);
+        deferred = [];
       }
       // Up to the head as it was when we started: with writes going on, chasing the live head
       // batch by batch might never end.
@@ -298,7 +319,9 @@ export class ProjectionAdmin {
       // whole table's, after a load in SQL) hold as the table grows.
       for (const table of projection.tables) await sql`ANALYZE ${sql.id(shadow.schemas.shadow, table)}`.execute(this.db);
       position = await this.load(projection, shadow, head, batchSize, progress);
-      await this.createIndexes(deferred);
+      await this.createIndexes(deferred).catch((error: unknown) => {
+        throw isTransientFailure(error) ? error : new DeferredIndexFailedError(error);
+      });
       for (let attempt = 1; ; attempt++) {
         // What arrived while we loaded, built indexes or waited, so that little is left to apply
         // under the switch's lock.
