@@ -38,7 +38,7 @@ describe('R10 poison event', () => {
   });
 
   it('an unapplyable event is parked, later events still project, ready stays 200 with the parked count shown, a retry after the fix applies it once', async () => {
-    const figures: Record<string, number | string> = { 'poison events': POISONS, 'oversized addresses': 1, 'later writes': LATER_WRITES };
+    const figures: Record<string, number | string> = { 'poison events': POISONS, 'oversized address': 1, 'later writes': LATER_WRITES };
     let held = '';
     const probes: number[] = [];
     let probing = true;
