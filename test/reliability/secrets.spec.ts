@@ -149,7 +149,7 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       // The haystacks.
       const haystacks: { name: string; text: string }[] = [{ name: 'service output (LOG_LEVEL=debug)', text: serviceLog }];
       for (const { args, result } of cliOutputs) haystacks.push({ name: `cli ${args.join(' ')}`, text: `${result.stdout}\n${result.stderr}` });
-      for (const table of ['events', 'audit_history', 'idempotency_keys', 'account_read_model', 'streams', 'projection_checkpoints']) {
+      for (const table of ['events', 'audit_history', 'idempotency_keys', 'account_read_model', 'streams', 'projection_checkpoints', 'projection_parked_events']) {
         const { rows } = await database.pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t`);
         figures['table rows searched'] += rows.length;
         haystacks.push({ name: `table ${table}`, text: rows.map((r) => r.row).join('\n') });
