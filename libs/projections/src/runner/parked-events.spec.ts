@@ -1,4 +1,4 @@
-import { UnreadableEventError } from '@accountable/event-store';
+import { UnreadableEventError, WrongExpectedVersionError } from '@accountable/event-store';
 import { describeFailure, isTransientFailure } from './parked-events';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
@@ -18,6 +18,7 @@ describe('isTransientFailure: the database or the connection (retry) vs the even
     ['a lost connection', new Error('Connection terminated unexpectedly')],
     ['a closed client', new Error('Client has encountered a connection error and is not queryable')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
+    ['an append that lost a race', new WrongExpectedVersionError('account-AC1', 3, 4)],
   ])('%s is transient', (_what, error) => expect(isTransientFailure(error)).toBe(true));
 
   it.each([

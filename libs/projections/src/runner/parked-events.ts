@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { UnreadableEventError, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
+import { UnreadableEventError, isConcurrencyError, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
 import type { Projection } from './projection';
 
 /** An event a projection could not apply, and why. */
@@ -47,6 +47,8 @@ const CONNECTION_TROUBLE = /connection|terminated|not queryable|timeout|timed ou
  */
 export function isTransientFailure(error: unknown): boolean {
   if (error instanceof UnreadableEventError) return false; // its message quotes the upcaster's
+  // A process manager's append that lost a race (the owner cascade): another writer, not the event.
+  if (isConcurrencyError(error)) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && SQLSTATE.test(code)) return !EVENT_CLASSES.has(code.slice(0, 2));
   // Node's system errors (ECONNRESET, ETIMEDOUT, ...).
