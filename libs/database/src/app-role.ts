@@ -19,6 +19,7 @@ export const APP_ROLE_GRANTS = {
     account_read_model: READ_WRITE,
     audit_history: READ_WRITE,
     projection_checkpoints: READ_WRITE,
+    projection_parked_events: READ_WRITE,
     idempotency_keys: READ_WRITE,
     kysely_migration: ['SELECT'],
     kysely_migration_lock: ['SELECT'],

@@ -6,10 +6,10 @@ import type { Database } from '@accountable/database';
 import { EventStore } from '@accountable/event-store';
 import { DB } from '@accountable/platform';
 import { PROJECTIONS, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/projections';
-import { CliOutput, usageError } from '../cli-output';
+import { CliOutput, usageError, visible } from '../cli-output';
 
-/** Error text from a parked event may quote the event's own content: never a raw control character on a terminal. */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** Error text from a parked event may quote the event's own content: one line, never a raw control character. */
+const printable = (text: string) => visible(text, { inline: true });
 
 @SubCommand({ name: 'status', description: "each projection's checkpoint, lag (events and seconds) and parked events" })
 export class ProjectionsStatusCommand extends CommandRunner {
