@@ -10,3 +10,4 @@ export * from './events-page.envelope';
 export * from './request.parser';
 export { withQuery } from './query-string.util';
 export * from './account-history.resource';
+export * from './representations';

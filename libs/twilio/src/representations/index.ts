@@ -1,0 +1,5 @@
+export * from './representation';
+export * from './twilio-xml';
+export * from './twilio-csv';
+export * from './account.representations';
+export * from './version.resource';
