@@ -120,14 +120,36 @@ describe('Accounts API on the wire (raw HTTP)', () => {
     expect(noBody.status).toBe(201);
   });
 
-  it('DELETE, PUT and PATCH on either path → 405 20004, authenticated or not', async () => {
-    for (const method of ['DELETE', 'PUT', 'PATCH']) {
+  it('DELETE, PUT, PATCH and OPTIONS on either path → 405 20004 with Allow; without credentials 401 first', async () => {
+    for (const method of ['DELETE', 'PUT', 'PATCH', 'OPTIONS']) {
       for (const path of [LIST_PATH, accountPath(main.sid), accountPath(sub.sid)]) {
-        for (const as of [main, undefined]) {
-          const res = await raw(t, path, { method, as });
-          expectErrorJson(res, 405, 20004);
-        }
+        const res = await raw(t, path, { method, as: main });
+        expectErrorJson(res, 405, 20004);
+        expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+        const anonymous = await raw(t, path, { method });
+        expectErrorJson(anonymous, 401, 20003);
+        expect(anonymous.headers.get('allow')).toBeNull();
       }
+    }
+  });
+
+  it('HEAD, which Allow lists, answers as GET does without a body', async () => {
+    for (const path of [LIST_PATH, accountPath(main.sid)]) {
+      const res = await raw(t, path, { method: 'HEAD', as: main });
+      expect([res.status, res.headers.get('content-type'), res.text]).toEqual([200, 'application/json; charset=utf-8', '']);
+    }
+  });
+
+  it('no CORS: a preflight is refused like any request without credentials, and nothing grants another origin', async () => {
+    const preflight = await raw(t, LIST_PATH, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    expectErrorJson(preflight, 401, 20003);
+    const fromPage = await raw(t, LIST_PATH, { as: main, headers: { origin: 'https://elsewhere.example' } });
+    expect(fromPage.status).toBe(200);
+    for (const res of [preflight, fromPage]) {
+      expect([...res.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
     }
   });
 
@@ -143,7 +165,8 @@ describe('Accounts API on the wire (raw HTTP)', () => {
   });
 
   it('an unknown path → 404 20404 "The requested resource <path> was not found"', async () => {
-    for (const path of ['/nope', '/2010-04-01/Accounts', `/2010-04-01/Accounts/${main.sid}`, `/2010-04-01/Accounts/${main.sid}/Calls.json`, '/2010-04-01/Accounts.xml', '/2010-04-01/']) {
+    // JSON for `.json` paths and outside /2010-04-01; XML errors are accounts-representations' business.
+    for (const path of ['/nope', `/2010-04-01/Accounts/${main.sid}/Calls.json`, '/2010-04-01/Accounts.html.json', '/v1/Nothing']) {
       const res = await raw(t, `${path}?x=1`, { as: main });
       expectErrorJson(res, 404, 20404);
       expect(res.json.message).toBe(`The requested resource ${path} was not found`);

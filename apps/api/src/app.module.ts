@@ -9,6 +9,7 @@ import { PlatformModule, type Runtime } from '@accountable/platform';
 import { accountReadModelWriter, GetAuditEventHandler, ListAuditEventsHandler, projectionsProvider, ProjectorService } from '@accountable/projections';
 import { AccountHistoryController } from './accounts/account-history.controller';
 import { AccountsController } from './accounts/accounts.controller';
+import { VersionController } from './accounts/version.controller';
 import { EventsController } from './events/events.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
@@ -48,7 +49,7 @@ export class AppModule {
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [AccountsController, AccountHistoryController, EventsController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController] : []), HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },

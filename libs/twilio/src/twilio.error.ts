@@ -15,6 +15,8 @@ export class TwilioError extends Error {
     message: string,
     /** Sent as `Retry-After` (seconds) with a 429. */
     readonly retryAfterS?: number,
+    /** Sent as `Allow` with a 405: the methods the resource has (RFC 9110 requires it). */
+    readonly allow?: string,
   ) {
     super(message);
     this.moreInfo = `https://www.twilio.com/docs/errors/${code}`;
@@ -80,15 +82,19 @@ const factories = Object.fromEntries(
 export const TwilioErrors: Omit<Factories, 'notFound' | 'methodNotAllowed' | 'tooManyRequests'> & {
   /** `path` is the request path as the client sent it, without the query string. */
   notFound(path?: string): TwilioError;
-  methodNotAllowed(method?: string): TwilioError;
+  /** `allow`: the methods the resource has, sent as the `Allow` header. */
+  methodNotAllowed(method?: string, allow?: readonly string[]): TwilioError;
   /** The client may try again in `retryAfterS` seconds (at least 1). */
   tooManyRequests(retryAfterS: number, message?: string): TwilioError;
 } = {
   ...factories,
   notFound: (path) =>
     twilioError('notFound', path === undefined ? undefined : `The requested resource ${path} was not found`),
-  methodNotAllowed: (method) =>
-    twilioError('methodNotAllowed', method === undefined ? undefined : `Method ${method.toUpperCase()} not allowed`),
+  methodNotAllowed: (method, allow) => {
+    const spec = TWILIO_ERROR_CATALOG.methodNotAllowed;
+    const message = method === undefined ? spec.message : `Method ${method.toUpperCase()} not allowed`;
+    return new TwilioError(spec.status, spec.code, message, undefined, allow?.join(', '));
+  },
   tooManyRequests: (retryAfterS, message) => {
     const spec = TWILIO_ERROR_CATALOG.tooManyRequests;
     return new TwilioError(spec.status, spec.code, message ?? spec.message, Math.max(1, Math.ceil(retryAfterS)));

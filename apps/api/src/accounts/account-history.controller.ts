@@ -23,6 +23,9 @@ import {
 } from '../openapi/account-history.schemas';
 import { TwilioErrorSchema } from '../openapi/twilio.schemas';
 
+/** A read-only resource's methods, for the `Allow` header of a 405 (HEAD comes with every GET route). */
+const READ_ONLY = ['GET', 'HEAD'];
+
 const sidParam = ({ sid }: Record<string, string>): string | null => (isAccountSid(sid) ? sid : null);
 
 /**
@@ -92,26 +95,30 @@ export class AccountHistoryController {
   // Read-only resources. One handler per verb (see AccountsController).
   @Post(['History', 'State'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   post(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   @Put(['History', 'State'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   put(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   @Delete(['History', 'State'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   delete(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   @Patch(['History', 'State'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   patch(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   /** As the Accounts API: an account the caller may not see does not exist for it (a malformed sid neither). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Options, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBasicAuth,
@@ -22,7 +22,11 @@ import {
   type CommandContext,
 } from '@accountable/accounts';
 import {
+  accountCsv,
+  accountPageCsv,
+  accountPageXml,
   accountUri,
+  accountXml,
   API_VERSION_PATH,
   decodePageToken,
   encodePageToken,
@@ -35,14 +39,26 @@ import {
   toAccountPage,
   toAccountResource,
   TwilioErrors,
+  withoutSuffix,
   type AccountPage,
   type AccountResource,
 } from '@accountable/twilio';
 import { AuthCaller, Authenticated, NamedAccount } from '../http/basic-auth';
 import { idempotencyKeyOf } from '../http/idempotency-key';
+import { Represented } from '../http/representation.interceptor';
 import { ApiContext } from '../http/request-context';
 import { AccountPageSchema, AccountSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
 import { CreateAccountDto, ListAccountsQueryDto, UpdateAccountDto } from './account.dto';
+
+/**
+ * Each path in its three representations (Twilio's 2010 API chooses by the URL's suffix only):
+ * none or `.xml` → XML, `.json` → JSON, `.csv` → CSV. `{Sid}` carries its suffix (Accounts/:sid).
+ */
+const LIST_PATHS = ['Accounts', 'Accounts.json', 'Accounts.xml', 'Accounts.csv'];
+const PATHS = [...LIST_PATHS, 'Accounts/:sid'];
+const ACCOUNT = Represented<AccountResource>({ xml: accountXml, csv: accountCsv });
+/** What both paths allow, for the `Allow` header of a 405 (HEAD comes with every GET route). */
+const ALLOWED = ['GET', 'HEAD', 'POST'];
 
 const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
@@ -61,7 +77,8 @@ export class AccountsController {
     private readonly queries: QueryBus,
   ) {}
 
-  @Get('Accounts.json')
+  @Get(LIST_PATHS)
+  @Represented<AccountPage>({ xml: accountPageXml, csv: accountPageCsv })
   @ApiOperation({ operationId: 'ListAccount', summary: 'The caller and, for a main account, its subaccounts (date_created order)' })
   @ApiOkResponse({ type: AccountPageSchema })
   @ApiResponse({ status: 400, description: 'Bad Status (21475), PageSize over 1000 (20007), bad PageToken (21481)', type: TwilioErrorSchema })
@@ -85,7 +102,8 @@ export class AccountsController {
     });
   }
 
-  @Post('Accounts.json')
+  @Post(LIST_PATHS)
+  @ACCOUNT
   @ApiOperation({ operationId: 'CreateAccount', summary: 'Create a subaccount of the calling main account' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiHeader(IDEMPOTENCY_HEADER)
@@ -105,25 +123,27 @@ export class AccountsController {
   }
 
   @Get('Accounts/:sid')
+  @ACCOUNT
   @ApiOperation({ operationId: 'FetchAccount', summary: 'One account: the caller itself or one of its subaccounts' })
-  @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json' })
+  @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json (.xml or none: XML, .csv: CSV)' })
   @ApiOkResponse({ type: AccountSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @Authenticated(({ sid }) => accountSidOf(sid))
   async fetch(
     @AuthCaller() caller: Caller,
-    @Param('sid') sidJson: string,
+    @Param('sid') segment: string,
     @NamedAccount() row: GetAccountQuery['row'],
     @Req() request: FastifyRequest,
   ): Promise<AccountResource> {
-    const account = await this.queries.execute(new GetAccountQuery(caller, this.sidOf(sidJson, request), false, row));
+    const account = await this.queries.execute(new GetAccountQuery(caller, this.sidOf(segment, request), false, row));
     if (!account) throw TwilioErrors.notFound(request.url.split('?')[0]);
     return toAccountResource(account);
   }
 
   @Post('Accounts/:sid')
+  @ACCOUNT
   @ApiOperation({ operationId: 'UpdateAccount', summary: 'Rename an account and/or change a subaccount’s status' })
-  @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json' })
+  @ApiParam({ name: 'sid', description: '{Sid}.json — AC + 32 hex, then .json (.xml or none: XML, .csv: CSV)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOkResponse({ type: AccountSchema })
@@ -138,13 +158,13 @@ export class AccountsController {
   @Authenticated(({ sid }) => accountSidOf(sid))
   async update(
     @AuthCaller() caller: Caller,
-    @Param('sid') sidJson: string,
+    @Param('sid') segment: string,
     @NamedAccount() row: GetAccountQuery['row'],
     @Body() body: UpdateAccountDto,
     @ApiContext() context: CommandContext,
     @Req() request: FastifyRequest,
   ): Promise<AccountResource> {
-    const sid = this.sidOf(sidJson, request);
+    const sid = this.sidOf(segment, request);
     // Visibility first: an account the caller may not see does not exist for it.
     if (!(await this.queries.execute(new GetAccountQuery(caller, sid, true, row)))) throw TwilioErrors.notFound(request.url.split('?')[0]);
     const status = parseAccountStatus(body.Status);
@@ -156,34 +176,46 @@ export class AccountsController {
   }
 
   // One handler per verb: stacked route decorators on one method overwrite each other, so only
-  // the last would be routed and the others would fall through to 404.
-  @Put(['Accounts.json', 'Accounts/:sid'])
+  // the last would be routed and the others would fall through to 404. Credentials first, as for
+  // the methods the paths have: without them the answer is 401 whatever the method.
+  @Put(PATHS)
   @ApiExcludeEndpoint()
+  @Authenticated()
   put(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, ALLOWED);
   }
 
-  @Delete(['Accounts.json', 'Accounts/:sid'])
+  @Delete(PATHS)
   @ApiExcludeEndpoint()
+  @Authenticated()
   delete(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, ALLOWED);
   }
 
-  @Patch(['Accounts.json', 'Accounts/:sid'])
+  @Patch(PATHS)
   @ApiExcludeEndpoint()
+  @Authenticated()
   patch(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, ALLOWED);
   }
 
-  /** `{Sid}.json`: anything else, a malformed sid included, is 404 (our choice). */
-  private sidOf(sidJson: string, request: FastifyRequest): string {
-    const sid = accountSidOf(sidJson);
+  /** No CORS: like Twilio's v2010 API, this one is not for scripts on other origins (README). */
+  @Options(PATHS)
+  @ApiExcludeEndpoint()
+  @Authenticated()
+  options(@Req() request: FastifyRequest): never {
+    throw TwilioErrors.methodNotAllowed(request.method, ALLOWED);
+  }
+
+  /** `{Sid}`, `{Sid}.json|.xml|.csv`: anything else, a malformed sid included, is 404 (our choice). */
+  private sidOf(segment: string, request: FastifyRequest): string {
+    const sid = accountSidOf(segment);
     if (sid === null) throw TwilioErrors.notFound(request.url.split('?')[0]);
     return sid;
   }
 }
 
-function accountSidOf(sidJson: string): string | null {
-  const sid = sidJson.endsWith('.json') ? sidJson.slice(0, -'.json'.length) : '';
+function accountSidOf(segment: string): string | null {
+  const sid = withoutSuffix(segment).name;
   return isAccountSid(sid) ? sid : null;
 }

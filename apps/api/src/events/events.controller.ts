@@ -23,6 +23,9 @@ import { AuthCaller, Authenticated } from '../http/basic-auth';
 import { PublicUrl } from '../http/public-url';
 import { EventsPageSchema, EventsQuerySchema, MonitorEventSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
 
+/** A read-only resource's methods, for the `Allow` header of a 405 (HEAD comes with every GET route). */
+const READ_ONLY = ['GET', 'HEAD'];
+
 /**
  * Twilio Monitor v1 Events: the audit history, read from the `audit` projection (so a change
  * shows up once the projection has caught up, not in the response that made it).
@@ -83,25 +86,29 @@ export class EventsController {
   // The resource is read-only. One handler per verb (see AccountsController).
   @Post(['Events', 'Events/:sid'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   post(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   @Put(['Events', 'Events/:sid'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   put(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   @Delete(['Events', 'Events/:sid'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   delete(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 
   @Patch(['Events', 'Events/:sid'])
   @ApiExcludeEndpoint()
+  @Authenticated()
   patch(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw TwilioErrors.methodNotAllowed(request.method, READ_ONLY);
   }
 }

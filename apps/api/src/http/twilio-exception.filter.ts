@@ -1,7 +1,16 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAccountRuleError, isIdempotencyKeyReusedError } from '@accountable/accounts';
-import { isTwilioError, TwilioError, TwilioErrors, WWW_AUTHENTICATE } from '@accountable/twilio';
+import {
+  isTwilioError,
+  MEDIA_TYPES,
+  representationOfPath,
+  restExceptionCsv,
+  restExceptionXml,
+  TwilioError,
+  TwilioErrors,
+  WWW_AUTHENTICATE,
+} from '@accountable/twilio';
 import { recordFailure } from '../observability/logging';
 
 /**
@@ -14,8 +23,9 @@ const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 
 /**
  * The one place errors become HTTP: every failure leaves as Twilio's envelope
- * `{code, message, more_info, status}`. Client mistakes are 4xx with their Twilio code; only
- * our own faults are 500, and a lost database is 503.
+ * `{code, message, more_info, status}` — under `/2010-04-01` in the format the URL's suffix asks
+ * for (a `<RestException>` in XML, one CSV row), as Twilio answers. Client mistakes are 4xx with
+ * their Twilio code; only our own faults are 500, and a lost database is 503.
  */
 @Catch()
 export class TwilioExceptionFilter implements ExceptionFilter {
@@ -33,7 +43,10 @@ export class TwilioExceptionFilter implements ExceptionFilter {
     if (error.status >= 500) recordFailure(request, exception);
     if (error.status === 401) void reply.header('WWW-Authenticate', WWW_AUTHENTICATE);
     if (error.retryAfterS !== undefined) void reply.header('Retry-After', String(error.retryAfterS));
-    void reply.status(error.status).header('Content-Type', 'application/json').send(error.toBody());
+    if (error.allow !== undefined) void reply.header('Allow', error.allow);
+    const representation = representationOfPath(pathOf(request));
+    const body = representation === 'xml' ? restExceptionXml(error) : representation === 'csv' ? restExceptionCsv(error) : error.toBody();
+    void reply.status(error.status).header('Content-Type', MEDIA_TYPES[representation]).send(body);
   }
 
   private toTwilioError(exception: unknown, request: FastifyRequest): TwilioError {
