@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AccountRecord } from '@accountable/accounts';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { accountPath, clientFor, eventCount, LIST_PATH, raw, restError, streamEvents } from './accounts-api.helpers';
@@ -90,6 +92,23 @@ describe('Accounts API through twilio-node: every operation', () => {
     ]);
   });
 
+  it("the README's twilio-node example runs as written: creates, suspends, and lists every account", async () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const block = /With twilio-node:\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toContain("client.api.baseUrl = 'http://127.0.0.1:3000';");
+    // Only the address changes: the test server listens on a port of its own.
+    const code = block!.replace("'http://127.0.0.1:3000'", JSON.stringify(t.baseUrl));
+    const printed: unknown[] = [];
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<void>;
+    await new AsyncFunction('require', 'accountSid', 'authToken', 'console', code)(require, main.sid, main.authToken, { log: (line: unknown) => printed.push(line) });
+    const { rows } = await t.database.pool.query<{ sid: string; friendly_name: string; status: string }>(
+      'SELECT sid, friendly_name, status FROM account_read_model WHERE owner_account_sid = $1 ORDER BY date_created, sid',
+      [main.sid],
+    );
+    expect(printed).toEqual(rows.map((r) => r.sid));
+    expect(rows.filter((r) => r.friendly_name === 'customer 42').map((r) => r.status)).toEqual(['suspended']);
+  });
+
   it('an update that changes nothing stores nothing', async () => {
     const client = clientFor(t, main);
     const sub = await client.api.v2010.accounts.create({ friendlyName: 'Same' });
@@ -120,10 +139,10 @@ describe('Accounts API through twilio-node: every error code of COMPAT.md', () =
     return error;
   }
 
-  it('20002: a FriendlyName of 65 characters or empty, on create and on update', async () => {
+  it('20002: a FriendlyName of 65 characters, empty, or only white space, on create and on update', async () => {
     const accounts = clientFor(t, main).api.v2010.accounts;
     const sub = await accounts.create({ friendlyName: 'ok' });
-    for (const friendlyName of ['x'.repeat(65), '']) {
+    for (const friendlyName of ['x'.repeat(65), '', ' ', '   ', '\t\n\u00a0\u3000']) {
       expect(await refused(() => accounts.create({ friendlyName }))).toMatchObject({ status: 400, code: 20002 });
       expect(await refused(() => accounts(sub.sid).update({ friendlyName }))).toMatchObject({ status: 400, code: 20002 });
     }
@@ -172,7 +191,8 @@ describe('Accounts API through twilio-node: every error code of COMPAT.md', () =
   it('21475: a Status outside the enum, on update and as a list filter (case-sensitive)', async () => {
     const accounts = clientFor(t, main).api.v2010.accounts;
     const sub = await accounts.create({ friendlyName: 'status' });
-    for (const status of ['bogus', 'Active', ''] as any[]) {
+    // '1': the numeric Status of Twilio's own OpenAPI example (updateWithNumericStatus) names no status here.
+    for (const status of ['bogus', 'Active', '', '1', '0'] as any[]) {
       expect(await refused(() => accounts(sub.sid).update({ status }))).toMatchObject({ status: 400, code: 21475 });
       expect(await refused(() => accounts.list({ status }))).toMatchObject({ status: 400, code: 21475 });
     }

@@ -92,6 +92,9 @@ describe('Accounts list: filters, paging, order', () => {
     const beyond = await accounts.page({ pageSize: 3, pageNumber: 5 });
     expect(beyond.instances).toEqual([]);
     expect(beyond._payload.next_page_uri).toBeNull();
+    // Past the end there is still a page before: the offset page, no token to anchor one.
+    expect(beyond._payload.previous_page_uri).toBe('/2010-04-01/Accounts.json?PageSize=3&Page=4');
+    expect((await beyond.previousPage())!._payload).toMatchObject({ page: 4, start: 12 });
   });
 
   it('FriendlyName filter: exact and case-sensitive, nothing trimmed', async () => {

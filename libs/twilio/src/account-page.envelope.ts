@@ -44,7 +44,8 @@ export function accountListUri(filters: AccountListFilters, pageSize: number, pa
 
 /**
  * `end` on an empty page equals `start` (Twilio's empty list reports start 0, end 0), so
- * `end` never falls below `start`.
+ * `end` never falls below `start`. A page past the end still has a page before it: with no row
+ * to anchor a token there, its previous_page_uri is the offset page `Page - 1` (no PageToken).
  */
 export function toAccountPage(input: AccountPageInput): AccountPage {
   const { items, pageSize, page, filters } = input;
@@ -58,7 +59,9 @@ export function toAccountPage(input: AccountPageInput): AccountPage {
     page_size: pageSize,
     previous_page_uri: input.previousToken
       ? accountListUri(filters, pageSize, Math.max(page - 1, 0), input.previousToken)
-      : null,
+      : items.length === 0 && page > 0
+        ? accountListUri(filters, pageSize, page - 1)
+        : null,
     start,
     uri: accountListUri(filters, pageSize, page, input.pageToken),
   };

@@ -24,7 +24,7 @@ export interface KeysetWindow<T, K> {
  * Cuts one page out of a keyset fetch and finds the keys of its neighbours. The extra row tells
  * whether a further page exists in the direction of travel; the other side is known to exist
  * because the cursor came from a row there. An empty page past a cursor offers no previous key
- * (there is no row to anchor it); the client falls back to first_page_uri.
+ * (there is no row to anchor it); the accounts envelope then links the offset page before it.
  */
 export function keysetWindow<T, K>({ rows, pageSize, direction, keyOf }: KeysetWindowInput<T, K>): KeysetWindow<T, K> {
   const more = rows.length > pageSize;

@@ -35,6 +35,9 @@ export function registerBodyParsers(fastify: FastifyInstance, limits: ParameterL
     }
     parseJson(request, text, done);
   });
+  // Fastify reads text/plain as a string by default; it is no set of parameters: 415 like any
+  // other type we do not take.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser(FORM, { parseAs: 'buffer' }, (_request, body, done) => {
     try {
       done(null, parseForm(decodeUtf8(body as Buffer), limits.maxParameters));

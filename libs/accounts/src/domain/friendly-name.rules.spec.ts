@@ -15,6 +15,8 @@ describe('friendly name', () => {
     ['empty', ''],
     ['65 characters', 'a'.repeat(65)],
     ['65 emoji', '😀'.repeat(65)],
+    ['one space', ' '],
+    ['only white space (tab, LF, NBSP, ideographic space)', ' \t\n\u00a0\u3000'],
   ])('rejects %s with 20002', (_, name) => {
     expect(ruleErrorOf(() => assertValidFriendlyName(name))).toMatchObject({
       reason: 'friendly_name_invalid',

@@ -17,6 +17,10 @@ export function assertValidFriendlyName(name: string): void {
       `FriendlyName must be between 1 and ${FRIENDLY_NAME_MAX_LENGTH} characters`,
     );
   }
+  // Spaces alone (any Unicode white space) name nothing anyone could tell apart or find again.
+  if (name.trim() === '') {
+    throw new AccountRuleError('friendly_name_invalid', 'FriendlyName must contain a character other than white space');
+  }
 }
 
 /** `SubAccount Created at 2015-07-30 08:00 pm`: 12-hour clock, zero-padded, lowercase, in UTC. */
