@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { MEDIA_TYPES, representationOfPath } from '@accountable/twilio';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { csvRecords, parseCsv, parseXml } from '../support/wire-formats';
 import { basic, describeOutcome, isTwilioError, send, type Credentials, type Outcome } from './support/http';
 import { byProfile, SEED } from './support/profile';
 import { recordResult } from './support/results';
@@ -12,6 +14,8 @@ interface FuzzRequest {
   path: string;
   headers: Record<string, string>;
   body?: Buffer;
+  /** A rename that must succeed and answer with exactly this name (XML: U+FFFD where XML 1.0 has no character). */
+  expectName?: string;
 }
 
 /** Characters node sends as they are in a request line: 0x21–0xFF (latin1 above 0x7F goes out as raw bytes). */
@@ -44,7 +48,7 @@ const show = (req: FuzzRequest): string =>
 
 describe('fuzzing every endpoint: never a 5xx, and a rejected request changes nothing', () => {
   let t: TestApp;
-  const known = { accountSids: [] as string[], eventSids: [] as string[], pageTokens: [] as string[], authHeaders: [] as string[], validAuth: [] as string[] };
+  const known = { accountSids: [] as string[], eventSids: [] as string[], pageTokens: [] as string[], authHeaders: [] as string[], validAuth: [] as string[], renamer: { auth: '', sid: '' } };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -77,6 +81,8 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
     expect(known.pageTokens.length).toBe(4);
     // Active accounts: the mains and the first subaccount of each tenant (a2 is suspended, a3 closed).
     known.validAuth = [principals[0], principals[1], principals[2], principals[3], principals[6]].map(basic);
+    // Main A renaming its active subaccount a1: every rename is a 2xx whose answer carries the name.
+    known.renamer = { auth: basic(principals[0]), sid: principals[3].sid };
     known.authHeaders = [
       ...principals.map(basic),
       basic({ sid: principals[0].sid, authToken: principals[1].authToken }),
@@ -203,6 +209,8 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
   );
 
   const ACCOUNT_PARAMS = ['FriendlyName', 'Status', 'PageSize', 'Page', 'PageToken'];
+  /** The 2010 API's representations: `.json`, XML with or without `.xml`, `.csv` (and a few that are none). */
+  const listSuffix = () => fc.constantFrom('.json', '.json', '', '.xml', '.csv');
   const EVENT_PARAMS = ['ActorSid', 'EventType', 'ResourceSid', 'SourceIpAddress', 'StartDate', 'EndDate', 'PageSize', 'Page', 'PageToken'];
   const OTHER_METHODS = ['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'GET', 'POST'];
 
@@ -219,26 +227,53 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
 
   const endpoints: { name: string; arb: () => fc.Arbitrary<FuzzRequest> }[] = [
     {
-      name: 'GET /2010-04-01/Accounts.json',
-      arb: () => fc.tuple(queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb()).map(([q, a, h]) => request('GET', `/2010-04-01/Accounts.json${q}`, a, h)),
+      name: 'GET /2010-04-01/Accounts{.json,.xml,.csv,}',
+      arb: () => fc.tuple(listSuffix(), queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb()).map(([ext, q, a, h]) => request('GET', `/2010-04-01/Accounts${ext}${q}`, a, h)),
     },
     {
-      name: 'POST /2010-04-01/Accounts.json',
+      name: 'POST /2010-04-01/Accounts{.json,.xml,.csv,}',
       arb: () =>
-        fc.tuple(queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb(), bodyArb(['FriendlyName'])).map(([q, a, h, b]) => request('POST', `/2010-04-01/Accounts.json${q}`, a, h, b)),
+        fc.tuple(listSuffix(), queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb(), bodyArb(['FriendlyName'])).map(([ext, q, a, h, b]) => request('POST', `/2010-04-01/Accounts${ext}${q}`, a, h, b)),
     },
     {
-      name: 'GET /2010-04-01/Accounts/{Sid}.json',
+      name: 'GET /2010-04-01/Accounts/{Sid}{.json,.xml,.csv,}',
       arb: () =>
-        fc.tuple(sidArb('AC'), fc.constantFrom('.json', '.json', '', '.JSON', '.json/', '.xml'), queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb()).map(([s, ext, q, a, h]) =>
+        fc.tuple(sidArb('AC'), fc.constantFrom('.json', '.json', '', '.JSON', '.json/', '.xml', '.csv', '.html', '.xml.json'), queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb()).map(([s, ext, q, a, h]) =>
           request('GET', `/2010-04-01/Accounts/${s}${ext}${q}`, a, h),
         ),
     },
     {
-      name: 'POST /2010-04-01/Accounts/{Sid}.json',
+      name: 'POST /2010-04-01/Accounts/{Sid}{.json,.xml,.csv,}',
       arb: () =>
-        fc.tuple(sidArb('AC'), fc.constantFrom('.json', '.json', '.json', '', '.JSON'), authArb(), extraHeadersArb(), bodyArb(['FriendlyName', 'Status'])).map(([s, ext, a, h, b]) =>
+        fc.tuple(sidArb('AC'), fc.constantFrom('.json', '.json', '', '.JSON', '.xml', '.csv'), authArb(), extraHeadersArb(), bodyArb(['FriendlyName', 'Status'])).map(([s, ext, a, h, b]) =>
           request('POST', `/2010-04-01/Accounts/${s}${ext}`, a, h, b),
+        ),
+    },
+    {
+      name: 'POST /2010-04-01/Accounts/{Sid}{.json,.xml,.csv,} any storable name, answered in that format',
+      arb: () =>
+        fc
+          .tuple(
+            fc.constantFrom('.json', '', '.xml', '.csv'),
+            // 1–64 code points of anything PostgreSQL stores (no NUL, no lone surrogate), not only white space.
+            fc
+              .string({ unit: fc.oneof(fc.constantFrom('<', '>', '&', '"', "'", '=', '+', '-', '@', ',', '\r', '\n', '\t', '\u0001', '\u001f', '\ufffe', ']]>', '&amp;'), fc.constant('😀'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 64 })
+              .map((name) => name.replace(/[\u0000\ud800-\udfff]/g, 'x'))
+              .filter((name) => [...name].length <= 64 && name.trim() !== ''),
+            fc.constantFrom('application/x-www-form-urlencoded', 'application/json'),
+          )
+          .map(([ext, name, type]) => {
+            const body = type === 'application/json' ? JSON.stringify({ FriendlyName: name }) : `FriendlyName=${encodeURIComponent(name)}`;
+            const req = request('POST', `/2010-04-01/Accounts/${known.renamer.sid}${ext}`, known.renamer.auth, {}, { type, body: Buffer.from(body, 'utf8') });
+            req.expectName = name;
+            return req;
+          }),
+    },
+    {
+      name: 'GET /2010-04-01{.json,.xml,.csv,} (Version)',
+      arb: () =>
+        fc.tuple(fc.constantFrom('', '.json', '.xml', '.csv', '/', '.JSON', '.txt'), queryArb(ACCOUNT_PARAMS), authArb(), extraHeadersArb()).map(([ext, q, a, h]) =>
+          request('GET', `/2010-04-01${ext}${q}`, a, h),
         ),
     },
     {
@@ -255,7 +290,19 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
         fc
           .tuple(
             fc.constantFrom(...OTHER_METHODS),
-            fc.constantFrom('/2010-04-01/Accounts.json', '/2010-04-01/Accounts/{AC}.json', '/v1/Events', '/v1/Events/{AE}', '/health/live', '/health/ready', '/metrics'),
+            fc.constantFrom(
+              '/2010-04-01/Accounts.json',
+              '/2010-04-01/Accounts/{AC}.json',
+              '/2010-04-01/Accounts',
+              '/2010-04-01/Accounts/{AC}.xml',
+              '/2010-04-01/Accounts.csv',
+              '/2010-04-01',
+              '/v1/Events',
+              '/v1/Events/{AE}',
+              '/health/live',
+              '/health/ready',
+              '/metrics',
+            ),
             sidArb('AC'),
             sidArb('AE'),
             authArb(),
@@ -279,8 +326,64 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
     },
   ];
 
-  it(`${endpoints.length} endpoints × ${RUNS} inputs: no 5xx, every 4xx in Twilio's envelope and without effect`, async () => {
-    const figures: Record<string, number | string> = { endpoints: endpoints.length, 'inputs/endpoint': RUNS, inputs: 0, '2xx': 0, '4xx': 0, 'refused by the client': 0, seed: SEED };
+  /**
+   * A body the service labels XML or CSV must be one: every XML document read by a strict XML 1.0
+   * parser (saxes), every CSV by an RFC 4180 parser (csv-parse). A 2xx under /2010-04-01 comes in
+   * the format its URL's suffix names. Returns what it parsed, for the figures.
+   */
+  function checkRepresentation(req: FuzzRequest, o: Extract<Outcome, { kind: 'response' }>, shown: string): 'xml' | 'csv' | null {
+    const type = String(o.headers['content-type'] ?? '');
+    const path = req.path.split('?')[0];
+    if (o.status < 300 && path.startsWith('/2010-04-01') && type !== MEDIA_TYPES[representationOfPath(path)]) {
+      throw new Error(`${o.status} as ${type}, expected ${MEDIA_TYPES[representationOfPath(path)]}: ${shown}`);
+    }
+    if (req.method === 'HEAD') return null;
+    try {
+      if (type.startsWith('application/xml')) {
+        const { version, root } = parseXml(o.text);
+        if (version !== '1.0' || root.name !== 'TwilioResponse') throw new Error(`not a TwilioResponse document: ${o.text.slice(0, 200)}`);
+        return 'xml';
+      }
+      if (type.startsWith('text/csv')) {
+        parseCsv(o.text);
+        return 'csv';
+      }
+    } catch (error) {
+      throw new Error(`${o.status} with a malformed ${type} body (${(error as Error).message}) to ${shown}: ${JSON.stringify(o.text.slice(0, 300))}`);
+    }
+    return null;
+  }
+
+  /** The rename's answer names the account exactly as asked, in whichever format it came. */
+  function checkName(expected: string, o: Extract<Outcome, { kind: 'response' }>, shown: string): void {
+    if (o.status !== 200) throw new Error(`a valid rename answered ${o.status} ${o.text.slice(0, 300)}: ${shown}`);
+    const type = String(o.headers['content-type'] ?? '');
+    let got: string;
+    let want = expected;
+    if (type.startsWith('application/xml')) {
+      const account = parseXml(o.text).root.children[0];
+      got = account.children.find((c) => c.name === 'FriendlyName')?.text ?? '<none>';
+      want = expected.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd');
+    } else if (type.startsWith('text/csv')) {
+      got = csvRecords(o.text)[0]?.FriendlyName ?? '<none>';
+    } else {
+      got = o.json?.friendly_name;
+    }
+    if (got !== want) throw new Error(`renamed to ${JSON.stringify(expected)}, answered ${JSON.stringify(got)} as ${type}: ${shown}`);
+  }
+
+  it(`${endpoints.length} endpoints × ${RUNS} inputs: no 5xx, never malformed XML or CSV, every 4xx in Twilio's envelope and without effect`, async () => {
+    const figures: Record<string, number | string> = {
+      endpoints: endpoints.length,
+      'inputs/endpoint': RUNS,
+      inputs: 0,
+      '2xx': 0,
+      '4xx': 0,
+      'XML documents parsed': 0,
+      'CSV documents parsed': 0,
+      'refused by the client': 0,
+      seed: SEED,
+    };
     let held = '';
     const failures: string[] = [];
     try {
@@ -303,6 +406,10 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
             const shown = show(req);
             if (o.kind !== 'response') throw new Error(`no answer (${describeOutcome(o)}) to ${shown}`);
             if (o.status >= 500) throw new Error(`${o.status} to ${shown}: ${o.text.slice(0, 300)}`);
+            const parsed = checkRepresentation(req, o, shown);
+            if (req.expectName !== undefined) checkName(req.expectName, o, shown);
+            if (parsed === 'xml') figures['XML documents parsed'] = (figures['XML documents parsed'] as number) + 1;
+            if (parsed === 'csv') figures['CSV documents parsed'] = (figures['CSV documents parsed'] as number) + 1;
             if (o.status >= 400) {
               figures['4xx'] = (figures['4xx'] as number) + 1;
               if (req.method !== 'HEAD' && !isTwilioError(o)) throw new Error(`${o.status} without Twilio's envelope to ${shown}: ${o.text.slice(0, 300)}`);
@@ -319,7 +426,7 @@ describe('fuzzing every endpoint: never a 5xx, and a rejected request changes no
         );
       }
       expect(failures).toEqual([]);
-      held = 'no 5xx; every 4xx in Twilio envelope, events/keys/read model unchanged';
+      held = 'no 5xx; every XML and CSV body well-formed, in the format its suffix asks for; every 4xx in Twilio envelope, events/keys/read model unchanged';
     } finally {
       recordResult({ item: 5, title: 'Fuzzing (fast-check)', figures, held });
     }

@@ -172,11 +172,11 @@ describe('tenant isolation matrix', () => {
           await check(p, 'fetch event', `/v1/Events/${event.sid}`, auth(p.visible.has(event.resource_sid) ? [200] : [404, 20404]));
         }
 
-        // Verbs the resources do not have: 405 20004 for everyone, authenticated or not.
+        // Verbs the resources do not have: credentials first (401 without good ones), then 405 20004.
         for (const path of ['/2010-04-01/Accounts.json', `/2010-04-01/Accounts/${accounts.A1.sid}.json`, '/v1/Events', `/v1/Events/${audit[0].sid}`]) {
-          for (const method of ['PUT', 'DELETE', 'PATCH']) await check(p, method, path, [405, 20004], { method, body: { FriendlyName: 'x' } });
+          for (const method of ['PUT', 'DELETE', 'PATCH']) await check(p, method, path, auth([405, 20004]), { method, body: { FriendlyName: 'x' } });
         }
-        await check(p, 'POST', `/v1/Events/${audit[0].sid}`, [405, 20004], { method: 'POST' });
+        await check(p, 'POST', `/v1/Events/${audit[0].sid}`, auth([405, 20004]), { method: 'POST' });
       }
 
       // Page tokens minted by one tenant, used by every other principal: only the caller's own rows come back.

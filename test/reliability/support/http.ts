@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { csvRecords, parseXml, textsOf } from '../../support/wire-formats';
 
 /**
  * Plain node:http for the reliability suites: the path is sent as given (fetch would normalise
@@ -101,17 +102,54 @@ export const describeOutcome = (o: Outcome): string => (o.kind === 'response' ? 
 
 export const TWILIO_ERROR_KEYS = ['code', 'message', 'more_info', 'status'];
 
-/** True when the body is Twilio's error envelope for this status. */
+interface ErrorBody {
+  status: unknown;
+  code: unknown;
+  message: unknown;
+  more_info: unknown;
+}
+
+/**
+ * The error a response carries, in whichever of the 2010 API's formats its Content-Type says:
+ * JSON `{code, message, more_info, status}`, XML `<TwilioResponse><RestException>` (read by a
+ * strict XML parser: a malformed document is no error envelope), or a CSV row of the same four.
+ * Null when the body is none of them.
+ */
+export function twilioErrorOf(o: Outcome): ErrorBody | null {
+  if (o.kind !== 'response') return null;
+  const type = String(o.headers['content-type'] ?? '');
+  try {
+    if (type.startsWith('application/xml')) {
+      const { root } = parseXml(o.text);
+      const exception = root.children[0];
+      if (root.name !== 'TwilioResponse' || root.children.length !== 1 || exception.name !== 'RestException') return null;
+      if (exception.children.map((c) => c.name).join() !== 'Status,Message,Code,MoreInfo') return null;
+      const fields = textsOf(exception);
+      return { status: Number(fields.Status), code: Number(fields.Code), message: fields.Message, more_info: fields.MoreInfo };
+    }
+    if (type.startsWith('text/csv')) {
+      const records = csvRecords(o.text);
+      if (records.length !== 1 || Object.keys(records[0]).join() !== 'Status,Message,Code,MoreInfo') return null;
+      const fields = records[0];
+      return { status: Number(fields.Status), code: Number(fields.Code), message: fields.Message, more_info: fields.MoreInfo };
+    }
+  } catch {
+    return null;
+  }
+  if (o.json === undefined || o.json === null || typeof o.json !== 'object') return null;
+  return Object.keys(o.json).sort().join() === TWILIO_ERROR_KEYS.join() ? o.json : null;
+}
+
+/** True when the body is Twilio's error envelope (in any of the 2010 formats) for this status. */
 export function isTwilioError(o: Outcome, status?: number, code?: number): boolean {
-  if (o.kind !== 'response' || o.json === undefined || o.json === null || typeof o.json !== 'object') return false;
-  const keys = Object.keys(o.json).sort();
+  const error = twilioErrorOf(o);
+  if (o.kind !== 'response' || error === null) return false;
   return (
-    keys.join() === TWILIO_ERROR_KEYS.join() &&
-    o.json.status === o.status &&
+    error.status === o.status &&
     (status === undefined || o.status === status) &&
-    (code === undefined || o.json.code === code) &&
-    typeof o.json.message === 'string' &&
-    o.json.more_info === `https://www.twilio.com/docs/errors/${o.json.code}`
+    (code === undefined || error.code === code) &&
+    typeof error.message === 'string' &&
+    error.more_info === `https://www.twilio.com/docs/errors/${error.code}`
   );
 }
 
