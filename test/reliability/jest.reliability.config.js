@@ -1,15 +1,16 @@
 // `npm run test:reliability`: the reliability and security suite, apart from `npm test` (whose
-// config ignores this folder). Same transform, path aliases and database set-up as jest.config.js;
+// config ignores this folder). Same transform and path aliases as jest.config.js
+// (test/support/jest.shared.js), a database set-up of its own;
 // a summary table of what was tried and what held is printed at the end (summary-reporter.js).
 //
 // RELIABILITY_PROFILE=full runs the issue's numbers; the default `ci` profile the same checks
 // with smaller counts (see support/profile.ts).
-const base = require('../../jest.config.js');
+const shared = require('../support/jest.shared.js');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  ...base,
-  rootDir: '../..',
+  ...shared,
+  maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
   roots: ['<rootDir>/test/reliability'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
