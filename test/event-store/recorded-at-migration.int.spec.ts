@@ -16,6 +16,9 @@ describe('migration 0009 (recorded_at after the stream lock)', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
+    // Back to PostgreSQL's default privileges: without the grants the template gives the run's
+    // application role (DROP OWNED BY also revokes what was granted to a role, here only).
+    await sql`DROP OWNED BY ${sql.id(process.env.ACCOUNTABLE_TEST_APP_ROLE!)}`.execute(t.db);
     store = new EventStore(t.db);
     await sql`CREATE ROLE ${sql.id(role)} NOLOGIN`.execute(t.db);
   });

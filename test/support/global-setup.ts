@@ -4,7 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createKysely, createPool, migrateToLatest, startEmbeddedPostgres } from '../../libs/database/src';
+import { randomBytes } from 'node:crypto';
+import { createKysely, createPool, ensureAppRole, migrateToLatest, startEmbeddedPostgres } from '../../libs/database/src';
 import { binaries, isAlive, serverUser } from '../../libs/database/src/embedded-postgres';
 import { CHROMIUM_MISSING, CHROMIUM_PATH, hasChromium } from './browser';
 
@@ -42,7 +43,13 @@ export default async function globalSetup(): Promise<void> {
   const pool = createPool(withDatabase(adminUrl, template), { max: 1 });
   const db = createKysely(pool);
   await migrateToLatest(db);
+  // The services under test connect as an application role, as the embedded default does: the
+  // template's grants to it are copied into every database cloned from it.
+  const appRole = { name: `accountable_app_${runId}`, password: randomBytes(18).toString('hex') };
+  await ensureAppRole(db, appRole);
   await db.destroy();
+  process.env.ACCOUNTABLE_TEST_APP_ROLE = appRole.name;
+  process.env.ACCOUNTABLE_TEST_APP_PASSWORD = appRole.password;
 
   process.env.ACCOUNTABLE_TEST_ADMIN_URL = adminUrl;
   process.env.ACCOUNTABLE_TEST_TEMPLATE = template;

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import type { EmbeddedPostgres } from '../../libs/database/src';
 
-/** Drops this run's databases (the system server is shared) and stops the embedded server. */
+/** Drops this run's databases and role (the system server is shared) and stops the embedded server. */
 export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env.ACCOUNTABLE_TEST_ADMIN_URL;
   const runId = process.env.ACCOUNTABLE_TEST_RUN_ID;
@@ -15,6 +15,9 @@ export default async function globalTeardown(): Promise<void> {
       [`accountable_tpl_${runId}`, `accountable_t_${runId}_%`],
     );
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    // The run's application role (global-setup), once no database of the run holds grants to it.
+    const appRole = process.env.ACCOUNTABLE_TEST_APP_ROLE;
+    if (appRole) await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(appRole)}`).catch(() => undefined);
     await admin.end();
   }
   if (embedded) {

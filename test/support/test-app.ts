@@ -33,7 +33,8 @@ export async function startTestApp(options: { env?: Record<string, string>; logS
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-app-'));
   const config = loadConfig({
-    DATABASE_URL: database.url,
+    // As the embedded default serves: a role that owns nothing.
+    DATABASE_URL: database.appUrl,
     DATA_DIR: dataDir,
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     PROJECTION_POLL_MS: '50',

@@ -5,7 +5,10 @@ import { createKysely, createPool, type Database } from '@accountable/database';
 
 export interface TestDatabase {
   name: string;
+  /** As a superuser (the owner): for set-up and assertions. */
   url: string;
+  /** As the run's application role (owns nothing, exactly the application's grants): for the service under test. */
+  appUrl: string;
   pool: pg.Pool;
   db: Kysely<Database>;
   /** A fresh pg.Client on this database (for tests that hold a transaction open). */
@@ -25,12 +28,16 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   const url = u.toString();
+  u.username = required('ACCOUNTABLE_TEST_APP_ROLE');
+  u.password = required('ACCOUNTABLE_TEST_APP_PASSWORD');
+  const appUrl = u.toString();
   const pool = createPool(url, { max: options.max ?? 20 });
   const db = createKysely(pool);
   const clients: pg.Client[] = [];
   return {
     name,
     url,
+    appUrl,
     pool,
     db,
     async client() {
