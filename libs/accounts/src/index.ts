@@ -7,7 +7,6 @@ export {
   type AccountReadModelWriter,
   type CommittedAccountEvent,
 } from './application/account.repository';
-export { AccountEventsCommitted } from './application/account-events-committed';
 export { canSee, type Caller } from './application/caller';
 export { OPERATOR, eventMetadata, type CommandContext } from './application/command-context';
 export { IdempotencyKeyReusedError, isIdempotencyKeyReusedError, IdempotencyStore, type IdempotencyKey } from './application/idempotency.store';

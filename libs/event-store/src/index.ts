@@ -1,6 +1,7 @@
 export * from './event.types';
 export * from './event-store.errors';
 export { EventStore, type AppendOutcome, type ReadStreamOptions, type Executor } from './event-store';
+export type { Projection } from './projection';
 export { Upcasters, type Upcaster } from './upcasters';
 export { FeedSignal, FEED_CHANNEL } from './feed-signal';
 export { ipAddressOrNull, MAX_ADDRESS_LENGTH } from './source-address';

@@ -1,4 +1,4 @@
-export type { Projection } from './runner/projection';
+export type { Projection } from '@accountable/event-store';
 export { CheckpointStore } from './runner/checkpoint-store';
 export { ProjectionRunner, CheckpointConflictError, type ProjectionRunnerOptions, type RunnerLogger } from './runner/projection-runner';
 export { ParkedEventStore, isTransientFailure, type ParkedEvent } from './runner/parked-events';

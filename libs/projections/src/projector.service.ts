@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { createKysely, createPool, type Database } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
+import { EventStore, type Projection } from '@accountable/event-store';
 import { RUNTIME, type Runtime } from '@accountable/platform';
-import type { Projection } from './runner/projection';
 import { ProjectionRunner } from './runner/projection-runner';
 
 /** The projections this process runs (bound by the app). */

@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { EventStore, WrongExpectedVersionError, type ExpectedVersion, type RecordedEvent } from '@accountable/event-store';
 import { DB } from '@accountable/platform';
 import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
-import { AccountEventsCommitted } from './account-events-committed';
 import type { AccountRecord, AccountRow } from './account.reader';
 import { eventMetadata, type CommandContext } from './command-context';
 import { IdempotencyKeyTakenError, IdempotencyStore, type IdempotencyKey } from './idempotency.store';
@@ -60,7 +58,6 @@ export class AccountRepository {
     @Inject(DB) private readonly db: Kysely<Database>,
     private readonly store: EventStore,
     @Inject(ACCOUNT_READ_MODEL_WRITER) private readonly readModel: AccountReadModelWriter,
-    private readonly eventBus: EventBus,
     private readonly idempotency: IdempotencyStore,
   ) {}
 
@@ -93,7 +90,7 @@ export class AccountRepository {
         return (await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked)).events;
       }),
     );
-    this.published(committed, context);
+    this.wakeProjectors(committed);
     return committed;
   }
 
@@ -131,7 +128,7 @@ export class AccountRepository {
         return { committed: written.events, account };
       }),
     );
-    this.published(outcome.committed, context);
+    this.wakeProjectors(outcome.committed);
     return outcome.account;
   }
 
@@ -146,8 +143,8 @@ export class AccountRepository {
   }
 
   /**
-   * Appends every change in one transaction and updates the read model in it. Publishes on the
-   * Nest event bus only after the commit. For writes that need no locked read first (a new
+   * Appends every change in one transaction and updates the read model in it; wakes the
+   * projectors after the commit. For writes that need no locked read first (a new
    * main account; the owner cascade, whose follow-ups carry deterministic ids).
    *
    * `stillDue`, if given, decides last whether to write at all, on what it reads through its
@@ -179,15 +176,16 @@ export class AccountRepository {
         return (await stillDue(read)) ? this.write(trx, changes, context, locked) : NOTHING_WRITTEN;
       })
     ).events;
-    this.published(committed, context);
+    this.wakeProjectors(committed);
     return committed;
   }
 
-  /** After a commit: wakes the projectors, then tells in-process listeners on the event bus. */
-  private published(committed: readonly CommittedAccountEvent[], context: CommandContext): void {
-    if (committed.length === 0) return;
-    this.store.committed();
-    this.eventBus.publish(new AccountEventsCommitted(committed, context));
+  /**
+   * After a commit. Nothing is published on the Nest event bus: read models and the owner cascade
+   * follow the stored feed, and a bus message nobody subscribes to is only a second, unchecked path.
+   */
+  private wakeProjectors(committed: readonly CommittedAccountEvent[]): void {
+    if (committed.length > 0) this.store.committed();
   }
 
   /**

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DuplicateEventIdError, type RecordedEvent } from '@accountable/event-store';
-import type { Projection } from '@accountable/projections';
+import { DuplicateEventIdError, type Projection, type RecordedEvent } from '@accountable/event-store';
 import {
   ACCOUNT_STREAM_PREFIX,
   AccountEventType,

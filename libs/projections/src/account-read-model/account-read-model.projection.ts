@@ -1,8 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
 import { ACCOUNT_STREAM_PREFIX, AccountEventType, SCHEMA_VERSION, isAccountEvent, type MainAccountCreated, type SubaccountCreated } from '@accountable/accounts';
-import type { FeedPosition } from '@accountable/event-store';
-import type { Projection } from '../runner/projection';
+import type { FeedPosition, Projection } from '@accountable/event-store';
 
 /** The minimum the read model needs of an event; `recordedAt` is the event's stored time. */
 export interface AccountReadModelInput {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { FEED_START, type EventStore, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
+import { FEED_START, type EventStore, type FeedPosition, type Projection, type RecordedEvent } from '@accountable/event-store';
 import { CheckpointStore } from '../runner/checkpoint-store';
 import {
   ParkedEventStore,
@@ -10,7 +10,6 @@ import {
   type FailedEvent,
   type ParkedEvent,
 } from '../runner/parked-events';
-import type { Projection } from '../runner/projection';
 import { releaseRebuildLock, takeRebuildLock } from './rebuild-lock';
 import {
   LIVE_SCHEMA,

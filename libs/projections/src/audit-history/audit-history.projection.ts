@@ -3,8 +3,7 @@ import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 type RawSql = RawBuilder<unknown>;
 import type { AuditHistoryTable, Database } from '@accountable/database';
 import { ACCOUNT_STREAM_PREFIX, AccountEventType, SCHEMA_VERSION } from '@accountable/accounts';
-import { MAX_ADDRESS_LENGTH, ipAddressOrNull, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
-import type { Projection } from '../runner/projection';
+import { MAX_ADDRESS_LENGTH, ipAddressOrNull, type FeedPosition, type Projection, type RecordedEvent } from '@accountable/event-store';
 import { AuditEventType, REASON_TEXT, auditEntryOf, type AuditEntry } from './audit-entry';
 
 const T = AccountEventType;

@@ -1,7 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { UnreadableEventError, isConcurrencyError, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
-import type { Projection } from './projection';
+import { UnreadableEventError, isConcurrencyError, type FeedPosition, type Projection, type RecordedEvent } from '@accountable/event-store';
 
 /** An event a projection could not apply, and why. */
 export interface FailedEvent {

@@ -1,10 +1,9 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { FEED_CHANNEL, type EventStore, type FeedPosition, type RecordedEvent } from '@accountable/event-store';
+import { FEED_CHANNEL, type EventStore, type FeedPosition, type Projection, type RecordedEvent } from '@accountable/event-store';
 import { CheckpointStore } from './checkpoint-store';
 import { ParkedEventStore, applyEachAlone, describeFailure, isTransientFailure, type FailedEvent } from './parked-events';
-import type { Projection } from './projection';
 
 /** First key of every leadership lock ("ACPR"): its own space, apart from stream locks. */
 const LEADER_LOCK_CLASS = 0x41435052;

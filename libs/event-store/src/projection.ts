@@ -1,8 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '@accountable/database';
-import type { RecordedEvent } from '@accountable/event-store';
+import type { RecordedEvent } from './event.types';
 
-/** A read model fed from the global feed. */
+/**
+ * A read model or process manager fed from the global feed; libs/projections runs them. Here,
+ * with the store, so a feature library can define one without importing the runner's library.
+ */
 export interface Projection {
   /** Checkpoint key and leadership lock name; stable. */
   readonly name: string;
