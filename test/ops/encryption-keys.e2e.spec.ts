@@ -90,7 +90,8 @@ describe('encryption keys: a keyring across a key change', () => {
       expect(await service.exited()).toBe(1);
       const lines = service.output().trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^\[accountable\] ENCRYPTION_KEY: the keyring cannot open the stored secrets/);
+      // Piped, the service's output is JSON lines: the refusal is one `fatal` line.
+      expect(JSON.parse(lines[0])).toMatchObject({ level: 'fatal', msg: expect.stringMatching(/^ENCRYPTION_KEY: the keyring cannot open the stored secrets/) });
       // Names what is missing and what the keyring holds, by key id only.
       expect(lines[0]).toContain(`key id ${keyId(L)}`);
       expect(lines[0]).toContain('the key of the v1 seals');

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -75,9 +75,12 @@ describe('crash: SIGKILL of the service and its PostgreSQL under load', () => {
     try {
       service = startService({ ...env });
       await service.waitFor(/listening on/, 90_000);
-      // First run on an empty embedded database: the service signs up a main account and prints it.
-      const [, sid] = await service.waitFor(/account sid: (AC[0-9a-f]{32})/);
-      const [, authToken] = await service.waitFor(/auth token:\s+([0-9a-f]{32})/);
+      // First run on an empty embedded database: the service signs up a main account and, its
+      // output being piped, leaves the credentials in a file in DATA_DIR whose path it logs.
+      const [, file] = await service.waitFor(/"credentials_file":"([^"]+)"/);
+      const credentials = await readFile(file, 'utf8');
+      const sid = credentials.match(/^TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})$/m)![1];
+      const authToken = credentials.match(/^TWILIO_AUTH_TOKEN=([0-9a-f]{32})$/m)![1];
       const main: Credentials = { sid, authToken };
       const acknowledgedSubs: string[] = [];
       let counter = 0;

@@ -7,7 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AccountReader } from '@accountable/accounts';
 import type { AppConfig } from '@accountable/config';
 import type { Runtime } from '@accountable/platform';
@@ -18,7 +18,7 @@ import { registerBodyParsers } from './http/body-parsers';
 import { limitConnections } from './http/connection-limits';
 import { RateLimits } from './http/rate-limits';
 import { TwilioExceptionFilter } from './http/twilio-exception.filter';
-import { createLogger, logRequests } from './observability/logging';
+import { createLogger, FrameworkChatterAtDebug, logRequests, type LogFormat } from './observability/logging';
 import { HttpMetrics } from './observability/metrics.service';
 import { serveConsole } from './console/serve-console';
 import { setUpOpenApi } from './openapi/openapi';
@@ -29,6 +29,8 @@ export interface ApiAppOptions {
   logger?: false;
   /** Where the JSON logs go; stdout by default. */
   logStream?: DestinationStream;
+  /** The process's logger, made before the app (main.ts logs the database's start-up with it). */
+  log?: { logger: PinoLogger; format: LogFormat };
   /**
    * Serve Swagger UI and the OpenAPI document (default true). The in-process e2e tests turn it
    * off: @fastify/static pulls in an ESM-only package that jest's CommonJS runtime cannot load.
@@ -79,7 +81,10 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     httpMetrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  const logger = createLogger(options.logger === false ? 'silent' : runtime.config.LOG_LEVEL, options.logStream);
+  const logger =
+    options.logger === false
+      ? createLogger('silent')
+      : (options.log?.logger ?? createLogger(runtime.config.LOG_LEVEL, options.logStream));
   logRequests(adapter.getInstance(), logger);
   registerBodyParsers(adapter.getInstance(), { maxParameters: config.MAX_PARAMETERS, maxJsonDepth: config.MAX_JSON_DEPTH });
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -103,7 +108,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     // Behind a proxy every connection comes from the proxy: bounded per client there instead.
     perAddress: config.TRUST_PROXY === false ? config.HTTP_MAX_CONNECTIONS_PER_ADDRESS : 0,
   });
-  if (options.logger !== false) app.useLogger(app.get(Logger));
+  if (options.logger !== false) app.useLogger(options.log?.format === 'pretty' ? new FrameworkChatterAtDebug(app.get(Logger)) : app.get(Logger));
   if ((options.role ?? 'all') !== 'projector' && options.openApi !== false) setUpOpenApi(app);
   if ((options.role ?? 'all') !== 'projector' && (options.console ?? options.openApi) !== false) await serveConsole(app);
   await app.init();

@@ -47,3 +47,15 @@ export function visible(text: string, { inline = false } = {}): string {
 export function usageError(message: string): Error {
   return Object.assign(new Error(message), { exitCode: 2 });
 }
+
+/**
+ * An account sid the database does not know: exit code 1. main.ts words it, naming the database
+ * it looked in — a wrong DATA_DIR or DATABASE_URL looks exactly like a wrong sid.
+ */
+export class UnknownAccountError extends Error {
+  readonly exitCode = 1;
+
+  constructor(readonly sid: string) {
+    super(`no account ${sid}`);
+  }
+}

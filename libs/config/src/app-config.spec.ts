@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       PORT: 3000,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      LOG_FORMAT: undefined,
       TRUST_PROXY: false,
       DB_POOL_MAX: 20,
     });
@@ -21,9 +22,12 @@ describe('loadConfig', () => {
       PORT: '0',
       TRUST_PROXY: 'true',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
       DB_POOL_MAX: '5',
     });
-    expect(config).toMatchObject({ PORT: 0, TRUST_PROXY: true, LOG_LEVEL: 'debug', DB_POOL_MAX: 5 });
+    expect(config).toMatchObject({ PORT: 0, TRUST_PROXY: true, LOG_LEVEL: 'debug', LOG_FORMAT: 'pretty', DB_POOL_MAX: 5 });
+    expect(loadConfig({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: '' }).LOG_FORMAT).toBeUndefined();
   });
 
   it('TRUST_PROXY: false, true, a hop count, or proxy addresses and CIDRs', () => {
@@ -75,6 +79,7 @@ describe('loadConfig', () => {
     ['PORT', 'eighty'],
     ['PORT', '70000'],
     ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'text'],
     ['TRUST_PROXY', 'maybe'],
     ['DB_POOL_MAX', '0'],
     ['DB_STATEMENT_TIMEOUT_MS', '5'],

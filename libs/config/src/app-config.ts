@@ -71,6 +71,13 @@ export class AppConfig {
   @Transform(({ value }) => (value === undefined || value === '' ? 'info' : value))
   LOG_LEVEL = 'info';
 
+  /**
+   * `json`: one JSON object per line (pino), for log collectors. `pretty`: short human lines.
+   * Unset: `pretty` when stdout is a terminal, `json` otherwise (piped, redirected, a container).
+   */
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
+  LOG_FORMAT?: 'json' | 'pretty';
+
   @Transform(toInt) @IsInt({ message: 'DB_POOL_MAX must be an integer' }) @Min(1, { message: 'DB_POOL_MAX must be between 1 and 500' }) @Max(500, { message: 'DB_POOL_MAX must be between 1 and 500' })
   DB_POOL_MAX = 20;
 
@@ -191,7 +198,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const known = Object.keys(new AppConfig());
   const picked: Record<string, unknown> = {};
-  for (const key of [...known, 'DATABASE_URL', 'READ_DATABASE_URL', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS', 'PUBLIC_URL']) if (env[key] !== undefined) picked[key] = env[key];
+  for (const key of [...known, 'DATABASE_URL', 'READ_DATABASE_URL', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS', 'PUBLIC_URL', 'LOG_FORMAT']) if (env[key] !== undefined) picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { forbidUnknownValues: false });
   if (errors.length) {

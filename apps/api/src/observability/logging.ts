@@ -1,6 +1,16 @@
+import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+
+/** `json`: pino's lines, for collectors. `pretty`: short human lines, for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+/** LOG_FORMAT when set; otherwise pretty only when stdout is a terminal (piped or redirected: JSON). */
+export function resolveLogFormat(configured: LogFormat | undefined, stdoutIsTTY = process.stdout.isTTY === true): LogFormat {
+  return configured ?? (stdoutIsTTY ? 'pretty' : 'json');
+}
 
 /** Anything that could carry a credential, wherever it turns up in a log object. */
 export const REDACTED_PATHS = [
@@ -14,16 +24,82 @@ export const REDACTED_PATHS = [
   '*.ENCRYPTION_KEY',
 ];
 
-/** The process's one logger: JSON lines (pino), credentials redacted wherever they would appear. */
-export function createLogger(level: string, stream?: DestinationStream): Logger {
+/**
+ * The process's one logger: JSON lines (pino), credentials redacted wherever they would appear.
+ * `pretty` renders the same objects — redacted first — as one short line each.
+ */
+export function createLogger(level: string, stream?: DestinationStream, format: LogFormat = 'json'): Logger {
+  const destination = stream ?? process.stdout;
   return pino(
     {
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    stream ?? process.stdout,
+    format === 'pretty' ? prettyDestination(destination) : destination,
   );
+}
+
+/**
+ * pino-pretty's formatter used in-process and synchronously (not as a transport in a worker
+ * thread), so its lines and the start-up block written straight to stdout keep their order.
+ * Each message says what happened (the request line: method, path, status and duration); the
+ * fields beside it are for machines and are left out. Colours follow the terminal (NO_COLOR and FORCE_COLOR are honoured).
+ */
+function prettyDestination(destination: DestinationStream): DestinationStream {
+  const format = prettyFactory({
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,context,req,res,request_id,duration_ms',
+    messageFormat: '{if context}{context}: {end}{msg}',
+    singleLine: true,
+    // The message says it; the fields are for machines (an error's stack is still shown).
+    hideObject: true,
+  });
+  return {
+    write(line: string) {
+      const text = format(line);
+      // pino-pretty leaves out the line's end when hideObject hid everything after the message.
+      destination.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+  };
+}
+
+/** Nest's report of each module initialised and each route mapped: one line apiece, all routine. */
+const FRAMEWORK_CHATTER = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
+/**
+ * Nest's start-up chatter at debug instead of info; everything else as it comes. Used for the
+ * terminal, where those forty lines would bury the two a person needs. In JSON they stay at
+ * info, as before: collectors and dashboards may count on them.
+ */
+export class FrameworkChatterAtDebug implements LoggerService {
+  constructor(private readonly inner: LoggerService) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    const context = rest.at(-1);
+    if (typeof context === 'string' && FRAMEWORK_CHATTER.has(context)) this.inner.debug?.(message, ...rest);
+    else this.inner.log(message, ...rest);
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.inner.error(message, ...rest);
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.inner.warn(message, ...rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.inner.debug?.(message, ...rest);
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.inner.verbose?.(message, ...rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.inner.fatal?.(message, ...rest);
+  }
 }
 
 /**

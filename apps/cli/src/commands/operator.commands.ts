@@ -7,6 +7,7 @@ import {
   ReactivateMainAccountCommand,
   SuspendMainAccountCommand,
   UpgradeAccountCommand,
+  isAccountRuleError,
   type AccountRecord,
   type CommandContext,
 } from '@accountable/accounts';
@@ -16,7 +17,7 @@ import { EventStore } from '@accountable/event-store';
 import { DB, RUNTIME, type Runtime } from '@accountable/platform';
 import { CheckpointConflictError, ProjectionRunner } from '@accountable/projections';
 import { isAccountSid, toAccountResource } from '@accountable/twilio';
-import { CliOutput, usageError } from '../cli-output';
+import { CliOutput, UnknownAccountError, usageError } from '../cli-output';
 
 type Make = (sid: string, context: CommandContext) => UpgradeAccountCommand | SuspendMainAccountCommand | ReactivateMainAccountCommand;
 
@@ -39,7 +40,9 @@ abstract class MainAccountOperation extends CommandRunner {
 
   async run([sid]: string[], options: { json?: boolean }): Promise<void> {
     if (!isAccountSid(sid)) throw usageError(`not an account sid: ${sid ?? '(missing)'}`);
-    const account: AccountRecord = await this.commands.execute(this.make(sid, OPERATOR));
+    const account: AccountRecord = await this.commands.execute(this.make(sid, OPERATOR)).catch((error: unknown) => {
+      throw isAccountRuleError(error) && error.reason === 'account_not_found' ? new UnknownAccountError(sid) : error;
+    });
     await this.finishCascade();
     const { auth_token: _omitted, ...shown } = toAccountResource(account);
     this.out.result(options, shown, () => `${this.done} ${account.sid}: status ${account.status}, type ${account.type}`);

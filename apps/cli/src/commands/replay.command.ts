@@ -2,7 +2,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { AccountStateAtQuery, ReplayAccountQuery, type AccountSnapshot, type ReplayStep } from '@accountable/accounts';
 import { isAccountSid } from '@accountable/twilio';
-import { CliOutput, usageError, visible } from '../cli-output';
+import { CliOutput, UnknownAccountError, usageError, visible } from '../cli-output';
 
 /** Step through an account's history: each event with what it changed and the state after it. */
 @Command({ name: 'replay', arguments: '<sid>', description: "print every event of an account's stream with the state after it" })
@@ -17,7 +17,7 @@ export class ReplayCommand extends CommandRunner {
   async run([sid]: string[], options: { toVersion?: number; json?: boolean }): Promise<void> {
     if (!isAccountSid(sid)) throw usageError(`not an account sid: ${sid ?? '(missing)'}`);
     const steps = await this.queries.execute(new ReplayAccountQuery(sid, options.toVersion));
-    if (steps.length === 0) throw Object.assign(new Error(`no events for ${sid}`), { exitCode: 1 });
+    if (steps.length === 0) throw new UnknownAccountError(sid);
     this.out.result(options, steps, () => steps.map(describeStep).join('\n\n'));
   }
 
@@ -47,7 +47,10 @@ export class StateCommand extends CommandRunner {
     if ((options.asOf === undefined) === (options.version === undefined)) throw usageError('give exactly one of --as-of ISO-TIME or --version N');
     const at = options.asOf ? { asOf: options.asOf } : { version: options.version! };
     const state = await this.queries.execute(new AccountStateAtQuery(sid, at));
-    if (!state) throw Object.assign(new Error(`${sid} did not exist at that point`), { exitCode: 1 });
+    if (!state) {
+      const exists = (await this.queries.execute(new ReplayAccountQuery(sid, 1))).length > 0;
+      throw exists ? Object.assign(new Error(`${sid} did not exist at that point (its first event is later)`), { exitCode: 1 }) : new UnknownAccountError(sid);
+    }
     this.out.result(options, state, () => describeState(state));
   }
 
