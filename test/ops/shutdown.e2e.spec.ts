@@ -97,7 +97,7 @@ describe('graceful shutdown with requests in flight', () => {
     const outcomes = await Promise.all(sent.map(async (s) => ({ ...s, result: await s.outcome })));
     expect(code).toBe(0);
     expect(service.output()).toMatch(/SIGTERM received: draining requests and stopping/);
-    expect(service.output()).toMatch(/\[accountable\] stopped/);
+    expect(service.output()).toMatch(/"msg":"stopped"/);
 
     // Every answer is a complete 201; the only other outcome is a refused (or reset, unanswered)
     // connection, and only for a request sent after the signal.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, startService, type CliResult, type ServiceProcess } from '../support/processes';
@@ -12,28 +12,36 @@ import { recordResult } from './support/results';
  * stderr), every CLI command an operator would use, the database's tables, and the embedded
  * PostgreSQL server's own log when there is one. Searched for every auth token issued in the run
  * (and for the wrong ones tried, and for each `sid:token` as a Basic header carries it): none may
- * appear. The one documented exception is the CLI's `create-main`, whose answer on stdout *is* the
- * token, shown once to the operator; its stdout is kept apart and only used to prove the search
- * finds what it looks for. DATABASE_URL is set, so the service's first-run sign-up (which prints
- * a token on an empty embedded database) does not happen.
+ * appear. Two documented exceptions, each kept apart and only used to prove the search finds what
+ * it looks for: the CLI's `create-main`, whose answer on stdout *is* the token, shown once to the
+ * operator; and the service's first run on an empty embedded database, which hands its main
+ * account's token to the person at the terminal — or, as here with the output piped, to a file
+ * in DATA_DIR only its user can read (mode 0600), never to the log stream. The main run sets
+ * DATABASE_URL; the first run is a second service on an embedded PostgreSQL of its own.
  */
 describe('secrets: no auth token in logs, audit or the event log', () => {
   let database: TestDatabase;
   let dataDir: string;
+  let firstRunDir: string;
   let service: ServiceProcess | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     dataDir = await mkdtemp(path.join(tmpdir(), 'accountable-secrets-'));
+    firstRunDir = await mkdtemp(path.join(tmpdir(), 'accountable-secrets-first-run-'));
   });
   afterAll(async () => {
     if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
     await database?.destroy();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (firstRunDir) {
+      await runCli(['migrate'], { DATA_DIR: firstRunDir, DATABASE_URL: '', ENCRYPTION_KEY: '' }); // stops its server if a failure left it running
+      await rm(firstRunDir, { recursive: true, force: true });
+    }
   });
 
   it('a full debug-level run: every token issued or tried is absent from logs, audit rows and stored events', async () => {
-    const figures = { 'tokens issued': 0, 'wrong tokens tried': 0, requests: 0, 'CLI commands': 0, 'log lines searched': 0, 'table rows searched': 0 };
+    const figures = { 'tokens issued': 0, 'wrong tokens tried': 0, requests: 0, 'CLI commands': 0, 'first run, piped': 0, 'log lines searched': 0, 'table rows searched': 0 };
     let held = '';
     try {
       const env = { DATABASE_URL: database.url, ENCRYPTION_KEY: randomBytes(32).toString('hex'), DATA_DIR: dataDir, READ_DATABASE_URL: undefined };
@@ -139,7 +147,29 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       const serviceLog = service.output();
       service = undefined;
 
-      figures['tokens issued'] = issued.length;
+      // The first run, output piped, at debug: its token goes to the 0600 file, and nowhere else.
+      service = startService({ DATA_DIR: firstRunDir, DATABASE_URL: '', READ_DATABASE_URL: undefined, ENCRYPTION_KEY: '', LOG_LEVEL: 'debug' });
+      const [, firstRunUrl] = await service.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
+      const [, credentialsFile] = await service.waitFor(/"credentials_file":"([^"]+)"/);
+      figures['first run, piped']++;
+      expect((await stat(credentialsFile)).mode & 0o777).toBe(0o600);
+      const fileText = await readFile(credentialsFile, 'utf8');
+      const firstRun: Credentials = {
+        sid: fileText.match(/^TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})$/m)![1],
+        authToken: fileText.match(/^TWILIO_AUTH_TOKEN=([0-9a-f]{32})$/m)![1],
+      };
+      // Control: the token in the file is the real one.
+      expect(describeOutcome(await send(firstRunUrl, `/2010-04-01/Accounts/${firstRun.sid}.json`, { as: firstRun })).slice(0, 3)).toBe('200');
+      expect(await service.stop('SIGTERM')).toBe(0);
+      const firstRunLog = service.output();
+      service = undefined;
+      const firstRunNeedles = [firstRun.authToken, firstRun.authToken.toUpperCase(), basic(firstRun).slice('Basic '.length)];
+      const firstRunHaystacks = [
+        { name: 'first-run service output (LOG_LEVEL=debug, piped)', text: firstRunLog },
+        { name: 'first-run embedded PostgreSQL server log', text: await readFile(path.join(firstRunDir, 'postgres.log'), 'utf8') },
+      ];
+
+      figures['tokens issued'] = issued.length + 1;
       figures['wrong tokens tried'] = tried.length;
       const needles = [
         ...issued.flatMap((c) => [c.authToken, c.authToken.toUpperCase(), basic(c).slice('Basic '.length)]),
@@ -158,14 +188,17 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
         const serverLog = await readFile(path.join(process.env.ACCOUNTABLE_TEST_EMBEDDED_DIR, 'postgres.log'), 'utf8').catch(() => '');
         haystacks.push({ name: 'embedded PostgreSQL server log', text: serverLog });
       }
-      figures['log lines searched'] = haystacks.filter((h) => !h.name.startsWith('table')).reduce((n, h) => n + h.text.split('\n').length, 0);
+      figures['log lines searched'] = [...haystacks, ...firstRunHaystacks].filter((h) => !h.name.startsWith('table')).reduce((n, h) => n + h.text.split('\n').length, 0);
 
       // The service really logged at debug level: one line per request at least.
       expect(serviceLog.split('\n').filter((l) => l.includes('"request_id"')).length).toBeGreaterThanOrEqual(figures.requests);
       // Control: the search finds the token where it is documented to be.
       expect(documentedOutput.join('\n')).toContain(main.authToken);
 
-      const found = haystacks.flatMap((h) => needles.filter((n) => h.text.includes(n)).map((n) => `${h.name}: ${n}`));
+      const found = [
+        ...haystacks.flatMap((h) => needles.filter((n) => h.text.includes(n)).map((n) => `${h.name}: ${n}`)),
+        ...firstRunHaystacks.flatMap((h) => firstRunNeedles.filter((n) => h.text.includes(n)).map((n) => `${h.name}: ${n}`)),
+      ];
       expect(found).toEqual([]);
 
       // The event log holds the tokens sealed: a value that is not the token, and opens only with the key.
@@ -178,7 +211,7 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
         expect(row.token).not.toContain(plain);
         expect(row.token).not.toMatch(/^[0-9a-f]{32}$/);
       }
-      held = 'no token (plain, upper-case or as a Basic header) in any log, CLI output, table or server log';
+      held = "no token (plain, upper-case or as a Basic header) in any log, CLI output, table or server log; the first run's only in its 0600 file";
     } finally {
       recordResult({ item: 7, title: 'Secrets (debug logs, audit, events)', figures, held });
     }

@@ -43,21 +43,19 @@ export function createLogger(level: string, stream?: DestinationStream, format: 
 /**
  * pino-pretty's formatter used in-process and synchronously (not as a transport in a worker
  * thread), so its lines and the start-up block written straight to stdout keep their order.
- * Each message says what happened (the request line: method, path, status and duration); the
- * fields beside it are for machines and are left out. Colours follow the terminal (NO_COLOR and FORCE_COLOR are honoured).
+ * Colours follow the terminal (NO_COLOR and FORCE_COLOR are honoured).
  */
 function prettyDestination(destination: DestinationStream): DestinationStream {
-  const format = prettyFactory({
-    translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,context,req,res,request_id,duration_ms',
-    messageFormat: '{if context}{context}: {end}{msg}',
-    singleLine: true,
-    // The message says it; the fields are for machines (an error's stack is still shown).
-    hideObject: true,
-  });
+  const options = { translateTime: 'SYS:HH:MM:ss', messageFormat: '{if context}{context}: {end}{msg}', singleLine: true, ignore: 'pid,hostname,context' };
+  // The message says what happened; the fields beside it are for machines. An error's are not:
+  // its type, message and stack are shown under the line.
+  const brief = prettyFactory({ ...options, hideObject: true });
+  const withError = prettyFactory({ ...options, singleLine: false });
   return {
     write(line: string) {
-      const text = format(line);
+      const record = JSON.parse(line) as { level: unknown; time: unknown; msg?: unknown; context?: unknown; err?: unknown };
+      const { level, time, msg, context, err } = record;
+      const text = err === undefined ? brief(record) : withError({ level, time, msg, context, err });
       // pino-pretty leaves out the line's end when hideObject hid everything after the message.
       destination.write(text.endsWith('\n') ? text : `${text}\n`);
     },
