@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { postmasterPid, waitGone } from '../reliability/support/embedded';
@@ -60,8 +60,11 @@ if (!asRoot) console.log('[test] root-private-checkout SKIPPED: it proves the st
       });
     try {
       const [, url] = await waitFor(/listening on (http:\/\/\S+)/);
-      const [, sid] = await waitFor(/account sid: (AC[0-9a-f]{32})/);
-      const [, token] = await waitFor(/auth token:\s+([0-9a-f]{32})/);
+      // Output piped: the first run's credentials are in a file in DATA_DIR, whose path is logged.
+      const [, file] = await waitFor(/"credentials_file":"([^"]+)"/);
+      const credentials = await readFile(file, 'utf8');
+      const sid = credentials.match(/^TWILIO_ACCOUNT_SID=(AC[0-9a-f]{32})$/m)![1];
+      const token = credentials.match(/^TWILIO_AUTH_TOKEN=([0-9a-f]{32})$/m)![1];
       expect(output).toMatch(/the postgres user cannot reach/);
       expect(output).not.toMatch(/EACCES/);
       const answer = await fetch(`${url}/2010-04-01/Accounts/${sid}.json`, { headers: { Authorization: `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}` } });
