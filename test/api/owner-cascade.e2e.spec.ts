@@ -155,7 +155,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
         .execute(new UpdateAccountCommand(sub.sid, { status }, { actorType: 'account', actorSid: main.sid, source: 'api' }))
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AccountRuleError);
-      expect((error as AccountRuleError).code).toBe(21476);
+      expect((error as AccountRuleError).reason).toBe('owner_suspended');
     }
     // And what HTTP does say while the owner is suspended: its credentials are not active.
     expect(await restError(clientFor(t, main).api.v2010.accounts(sub.sid).update({ status: 'active' }))).toMatchObject({ status: 401, code: 20003 });

@@ -12,6 +12,7 @@ import {
   WWW_AUTHENTICATE,
 } from '@accountable/twilio';
 import { recordFailure } from '../observability/logging';
+import { twilioErrorOfRule } from './rule-errors';
 
 /**
  * PostgreSQL SQLSTATEs and socket errors that mean "the database cannot serve this now": a lost
@@ -51,11 +52,7 @@ export class TwilioExceptionFilter implements ExceptionFilter {
 
   private toTwilioError(exception: unknown, request: FastifyRequest): TwilioError {
     if (isTwilioError(exception)) return exception;
-    if (isAccountRuleError(exception)) {
-      if (exception.code === 20404) return TwilioErrors.notFound(pathOf(request));
-      if (exception.code === 20006) return TwilioErrors.forbidden(exception.message);
-      return new TwilioError(400, exception.code ?? 20002, exception.message);
-    }
+    if (isAccountRuleError(exception)) return twilioErrorOfRule(exception, pathOf(request));
     if (isIdempotencyKeyReusedError(exception)) return TwilioErrors.idempotencyKeyReused(exception.message);
     if (exception instanceof HttpException) return this.fromHttpException(exception, request);
     const fastifyCode = (exception as { code?: string; statusCode?: number })?.code;

@@ -32,13 +32,12 @@ describe('rename account', () => {
   ])('%s characters', (_, length, ok) => {
     const when = () => renameAccount({ friendlyName: 'n'.repeat(length) }, sub);
     if (ok) expect(when()).toHaveLength(1);
-    else expect(ruleErrorOf(when)).toMatchObject({ reason: 'friendly_name_invalid', code: 20002 });
+    else expect(ruleErrorOf(when)).toMatchObject({ reason: 'friendly_name_invalid' });
   });
 
   it('refuses a closed account with 21479', () => {
     expect(ruleErrorOf(() => renameAccount({ friendlyName: 'x' }, closedSub))).toMatchObject({
       reason: 'account_closed',
-      code: 21479,
     });
   });
 
@@ -73,25 +72,22 @@ describe('change status', () => {
   it.each(['Active', 'deleted', ''])('refuses status %j with 21475', (status) => {
     expect(ruleErrorOf(() => changeStatus(byOwner(status), sub, owner))).toMatchObject({
       reason: 'status_invalid',
-      code: 21475,
     });
   });
 
   it('refuses any change to a closed account with 21479', () => {
-    expect(ruleErrorOf(() => changeStatus(byOwner('active'), closedSub, owner))).toMatchObject({ code: 21479 });
+    expect(ruleErrorOf(() => changeStatus(byOwner('active'), closedSub, owner))).toMatchObject({ reason: 'account_closed' });
   });
 
   it('refuses a main account changing its own status with 21477', () => {
     expect(ruleErrorOf(() => changeStatus(byOwner('suspended'), owner, null))).toMatchObject({
       reason: 'main_status_change',
-      code: 21477,
     });
   });
 
   it('refuses a subaccount changing its own status with 20006', () => {
     expect(ruleErrorOf(() => changeStatus({ status: 'closed', actorSid: SUB_SID }, sub, owner))).toMatchObject({
       reason: 'self_status_change',
-      code: 20006,
     });
   });
 
@@ -103,7 +99,6 @@ describe('change status', () => {
     );
     expect(ruleErrorOf(() => changeStatus(byOwner('closed'), sub, suspendedOwner))).toMatchObject({
       reason: 'owner_suspended',
-      code: 21476,
     });
   });
 
@@ -130,7 +125,7 @@ describe('update (FriendlyName and Status in one request)', () => {
     expect(
       ruleErrorOf(() => decideUpdate({ friendlyName: 'Fine', status: 'bogus', actorSid: MAIN_SID }, sub, owner)),
     ).toMatchObject({
-      code: 21475,
+      reason: 'status_invalid',
     });
   });
 
@@ -139,7 +134,7 @@ describe('update (FriendlyName and Status in one request)', () => {
     expect(
       ruleErrorOf(() => decideUpdate({ friendlyName: 'Me', status: 'active', actorSid: SUB_SID }, sub, owner)),
     ).toMatchObject({
-      code: 20006,
+      reason: 'self_status_change',
     });
   });
 

@@ -1,38 +1,32 @@
 /**
- * Broken business rules. `reason` is stable and what callers branch on; `code` is Twilio's error
- * number where Twilio has one (shared/twilio/COMPAT.md), so the one exception filter can map it
- * without a second table. HTTP statuses stay outside the domain.
+ * The business rules a command can break, by name. `reason` is stable and what callers branch
+ * on; the wire's status and error number for each are the HTTP edge's business
+ * (apps/api/src/http/rule-errors.ts), never the domain's.
  */
-export const ACCOUNT_RULE_CODES = Object.freeze({
-  account_exists: null,
-  account_not_found: 20404,
-  account_not_active: null,
-  account_closed: 21479,
-  friendly_name_invalid: 20002,
-  not_main_account: 21101,
-  subaccount_limit: 21480,
-  status_invalid: 21475,
-  main_status_change: 21477,
-  self_status_change: 20006,
-  owner_suspended: 21476,
-  operator_main_only: null,
-  already_full: null,
-  invalid_transition: null,
-} satisfies Record<string, number | null>);
-
-export type AccountRuleReason = keyof typeof ACCOUNT_RULE_CODES;
+export type AccountRuleReason =
+  | 'account_exists'
+  | 'account_not_found'
+  | 'account_not_active'
+  | 'account_closed'
+  | 'friendly_name_invalid'
+  | 'not_main_account'
+  | 'subaccount_limit'
+  | 'status_invalid'
+  | 'main_status_change'
+  | 'self_status_change'
+  | 'owner_suspended'
+  | 'operator_main_only'
+  | 'already_full'
+  | 'invalid_transition';
 
 export class AccountRuleError extends Error {
   override readonly name = 'AccountRuleError';
-  /** Twilio's error code, or null where Twilio defines none (operator-only rules). */
-  readonly code: number | null;
 
   constructor(
     readonly reason: AccountRuleReason,
     message: string,
   ) {
     super(message);
-    this.code = ACCOUNT_RULE_CODES[reason];
   }
 }
 

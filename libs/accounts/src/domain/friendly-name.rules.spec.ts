@@ -20,7 +20,6 @@ describe('friendly name', () => {
   ])('rejects %s with 20002', (_, name) => {
     expect(ruleErrorOf(() => assertValidFriendlyName(name))).toMatchObject({
       reason: 'friendly_name_invalid',
-      code: 20002,
     });
   });
 
