@@ -16,6 +16,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['db', 'libs/config', 'libs/secrets', 'libs/twilio'],
   ['libs/database'],
   ['libs/event-store'],
+  // The tamper-evident ledger (on a branch still): uses the store, used by platform and projections.
+  ['libs/ledger'],
   ['libs/platform'],
   ['libs/accounts'],
   ['libs/projections'],
