@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, cp, link, mkdir, readFile, readlink, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, link, mkdir, mkdtemp, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -247,8 +247,8 @@ interface ClusterFiles {
 /**
  * `DATA_DIR/pg` and `DATA_DIR/postgres.log`, unless the server's user (`postgres`, when we run as
  * root) cannot reach `DATA_DIR`'s parent — a checkout under `/root` or in a `mktemp -d` directory. The
- * cluster then lives in `/var/lib/accountable/data-<hash of DATA_DIR>/`, and `DATA_DIR/pg` and
- * `DATA_DIR/postgres.log` are symbolic links to it, so later starts (and a person) find it there.
+ * cluster then lives in a new `/var/lib/accountable/data-<checkout>-<random>/`, and `DATA_DIR/pg`
+ * and `DATA_DIR/postgres.log` are symbolic links to it, so later starts (and a person) find it there.
  */
 async function clusterFiles(dataDir: string, owner: { uid?: number; gid?: number }, log: (m: string) => void): Promise<ClusterFiles> {
   const inPlace = { pgData: path.join(dataDir, 'pg'), log: path.join(dataDir, 'postgres.log'), work: dataDir };
@@ -258,18 +258,33 @@ async function clusterFiles(dataDir: string, owner: { uid?: number; gid?: number
   // DATA_DIR itself is handed to the server's user when the cluster is made (see `initialise`):
   // only the directories above it have to let that user through.
   if (existsSync(inPlace.pgData) || canReach(path.dirname(dataDir), owner)) return inPlace;
-  const hash = createHash('sha256').update(await realpath(dataDir)).digest('hex').slice(0, 16);
-  const work = path.join(ROOT_FALLBACK_DIR, `data-${hash}`);
-  await mkdir(ROOT_FALLBACK_DIR, { recursive: true, mode: 0o755 });
-  await mkdir(work, { recursive: true, mode: 0o700 });
+  // A directory of its own, not one named after DATA_DIR: a checkout deleted and cloned again at
+  // the same path must not meet the old cluster (made with a password its new DATA_DIR lacks).
+  await fallbackDir();
+  const work = await mkdtemp(path.join(ROOT_FALLBACK_DIR, `data-${path.basename(path.dirname(dataDir)).replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
   await chown(work, owner.uid, owner.gid!);
-  for (const name of ['pg', 'postgres.log']) {
-    await symlink(path.join(work, name), path.join(dataDir, name)).catch((error: NodeJS.ErrnoException) => {
+  const won = await symlink(path.join(work, 'pg'), inPlace.pgData).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
-    });
+      return false;
+    },
+  );
+  if (!won) {
+    // Another process placed the cluster first: use its place.
+    await rm(work, { recursive: true, force: true });
+  } else {
+    await rm(inPlace.log, { force: true });
+    await symlink(path.join(work, 'postgres.log'), inPlace.log);
+    log(`the postgres user cannot reach ${dataDir}: the embedded cluster lives in ${work} (linked from ${inPlace.pgData})`);
   }
-  log(`the postgres user cannot reach ${dataDir}: the embedded cluster lives in ${work} (linked from ${inPlace.pgData})`);
   return clusterFiles(dataDir, owner, () => undefined);
+}
+
+/** `/var/lib/accountable`, which the server's user must be able to pass through. */
+async function fallbackDir(): Promise<void> {
+  await mkdir(ROOT_FALLBACK_DIR, { recursive: true, mode: 0o755 });
+  await chmod(ROOT_FALLBACK_DIR, 0o755);
 }
 
 /**
@@ -287,8 +302,7 @@ async function reachableBinaries(owner: { uid?: number; gid?: number }, log: (m:
   log(`the postgres user cannot reach ${native}: copying PostgreSQL's binaries to ${copy}`);
   // Copied aside and renamed into place: a concurrent caller never runs half a copy.
   const staging = `${copy}.${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(ROOT_FALLBACK_DIR, { recursive: true, mode: 0o755 });
-  await chmod(ROOT_FALLBACK_DIR, 0o755);
+  await fallbackDir();
   try {
     await cp(native, staging, { recursive: true, verbatimSymlinks: true });
     if (spawnSync('chmod', ['-R', 'a+rX', staging]).status !== 0) throw new Error(`could not make ${staging} readable`);
