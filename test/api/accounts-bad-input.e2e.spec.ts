@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { AccountRecord } from '@accountable/accounts';
+import { parseXml, textsOf } from '../support/wire-formats';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { accountPath, clientFor, eventCount, LIST_PATH, raw, type RawRequest } from './accounts-api.helpers';
 
@@ -63,15 +64,17 @@ describe('Accounts API: bad input changes nothing and is never a 5xx', () => {
 
   it('a request the HTTP parser refuses, and an unknown path under /health: still the envelope', async () => {
     // A raw byte above 0x7F in the request line never reaches a route (fetch would escape it).
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1', () =>
-        socket.end(Buffer.concat([Buffer.from('GET /2010-04-01/Accounts.json?FriendlyName='), Buffer.from([0xe9]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])),
-      );
-      let text = '';
-      socket.on('data', (d) => (text += d.toString('latin1')));
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const refusedByParser = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(t.baseUrl).port), '127.0.0.1', () =>
+          socket.end(Buffer.concat([Buffer.from(`GET ${path}?FriendlyName=`), Buffer.from([0xe9]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])),
+        );
+        let text = '';
+        socket.on('data', (d) => (text += d.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const answer = await refusedByParser('/2010-04-01/Accounts.json');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
       code: 20002,
@@ -79,6 +82,11 @@ describe('Accounts API: bad input changes nothing and is never a 5xx', () => {
       more_info: 'https://www.twilio.com/docs/errors/20002',
       status: 400,
     });
+    // In the format the path asks for, as every other error.
+    const asXml = await refusedByParser('/2010-04-01/Accounts');
+    expect(asXml).toMatch(/^HTTP\/1\.1 400 [^]*\r\nContent-Type: application\/xml; charset=utf-8\r\n/);
+    const exception = parseXml(asXml.slice(asXml.indexOf('\r\n\r\n') + 4)).root.children[0];
+    expect([exception.name, textsOf(exception).Code]).toEqual(['RestException', '20002']);
     for (const [method, path] of [['GET', '/health/'], ['GET', '/health/nothing'], ['PUT', '/health/ready']]) {
       const res = await raw(t, path, { method });
       expect([method, path, res.status, res.json?.code]).toEqual([method, path, 404, 20404]);

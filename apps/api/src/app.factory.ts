@@ -11,7 +11,7 @@ import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AccountReader } from '@accountable/accounts';
 import type { AppConfig } from '@accountable/config';
 import type { Runtime } from '@accountable/platform';
-import { TwilioError } from '@accountable/twilio';
+import { errorBody, MEDIA_TYPES, representationOfPath, TwilioError, type Representation } from '@accountable/twilio';
 import { AppModule, type ProcessRole } from './app.module';
 import { BasicAuthentication } from './http/basic-auth';
 import { registerBodyParsers } from './http/body-parsers';
@@ -132,18 +132,29 @@ function serverTimeouts(config: AppConfig) {
   };
 }
 
-/** What Fastify's default client-error handler does, with Twilio's envelope as the body. */
+/**
+ * What Fastify's default client-error handler does, with Twilio's envelope as the body — in the
+ * format the request line's path asks for, when there is one to read (as every other error).
+ */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection has nobody left to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const body = JSON.stringify(new TwilioError(status, 20002, status === 400 ? 'Malformed HTTP request' : STATUS_CODES[status]!).toBody());
+  const rawPacket = (error as { rawPacket?: Buffer }).rawPacket;
+  const representation = representationOfRequestLine(rawPacket);
+  const body = errorBody(new TwilioError(status, 20002, status === 400 ? 'Malformed HTTP request' : STATUS_CODES[status]!), representation);
   // The answer to a HEAD has no body, even to one the parser refused (a client would read it as garbage).
-  const head = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const head = rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: ${MEDIA_TYPES[representation]}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`,
     );
   }
   socket.destroy(error);
+}
+
+/** `GET /2010-04-01/Accounts?x HTTP/1.1` → the path's representation; JSON when no request line can be read. */
+function representationOfRequestLine(rawPacket: Buffer | undefined): Representation {
+  const target = rawPacket?.subarray(0, 8192).toString('latin1').split('\r\n', 1)[0].split(' ')[1];
+  return target?.startsWith('/') ? representationOfPath(target.split('?')[0]) : 'json';
 }

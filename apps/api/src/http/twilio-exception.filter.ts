@@ -2,11 +2,10 @@ import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nest
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAccountRuleError, isIdempotencyKeyReusedError } from '@accountable/accounts';
 import {
+  errorBody,
   isTwilioError,
   MEDIA_TYPES,
   representationOfPath,
-  restExceptionCsv,
-  restExceptionXml,
   TwilioError,
   TwilioErrors,
   WWW_AUTHENTICATE,
@@ -46,8 +45,7 @@ export class TwilioExceptionFilter implements ExceptionFilter {
     if (error.retryAfterS !== undefined) void reply.header('Retry-After', String(error.retryAfterS));
     if (error.allow !== undefined) void reply.header('Allow', error.allow);
     const representation = representationOfPath(pathOf(request));
-    const body = representation === 'xml' ? restExceptionXml(error) : representation === 'csv' ? restExceptionCsv(error) : error.toBody();
-    void reply.status(error.status).header('Content-Type', MEDIA_TYPES[representation]).send(body);
+    void reply.status(error.status).header('Content-Type', MEDIA_TYPES[representation]).send(errorBody(error, representation));
   }
 
   private toTwilioError(exception: unknown, request: FastifyRequest): TwilioError {

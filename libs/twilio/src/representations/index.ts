@@ -3,3 +3,4 @@ export * from './twilio-xml';
 export * from './twilio-csv';
 export * from './account.representations';
 export * from './version.resource';
+export * from './error.representations';
