@@ -5,7 +5,7 @@ import { TwilioErrors } from '@accountable/twilio';
 import { TwilioExceptionFilter } from './twilio-exception.filter';
 
 /** What the filter answered: status, headers and body, as a reply stub records them. */
-function answer(exception: unknown): { status: number; headers: Record<string, string>; body: any } {
+function answer(exception: unknown, url = '/2010-04-01/Accounts.json'): { status: number; headers: Record<string, string>; body: any } {
   const sent = { status: 0, headers: {} as Record<string, string>, body: undefined as any };
   const reply = {
     status(code: number) {
@@ -21,7 +21,7 @@ function answer(exception: unknown): { status: number; headers: Record<string, s
       return reply;
     },
   };
-  const request = { url: '/2010-04-01/Accounts.json', method: 'GET' };
+  const request = { url, method: 'GET' };
   new TwilioExceptionFilter().catch(exception, new ExecutionContextHost([request as FastifyRequest, reply as unknown as FastifyReply]));
   return sent;
 }
@@ -53,5 +53,20 @@ describe('TwilioExceptionFilter', () => {
   it('a 429 carries Retry-After; other answers do not', () => {
     expect(answer(TwilioErrors.tooManyRequests(7))).toMatchObject({ status: 429, headers: { 'retry-after': '7' }, body: { code: 20429, status: 429 } });
     expect(answer(TwilioErrors.unauthorized()).headers['retry-after']).toBeUndefined();
+  });
+
+  it('answers in the format the path asks for: XML without a suffix or with .xml, CSV with .csv, JSON on /v1', () => {
+    const error = TwilioErrors.methodNotAllowed('DELETE', ['GET', 'HEAD', 'POST']);
+    for (const url of ['/2010-04-01/Accounts?x=1', '/2010-04-01/Accounts/AC1.xml']) {
+      const sent = answer(error, url);
+      expect([sent.status, sent.headers['content-type'], sent.headers.allow]).toEqual([405, 'application/xml; charset=utf-8', 'GET, HEAD, POST']);
+      expect(sent.body).toBe(
+        '<?xml version="1.0"?><TwilioResponse><RestException><Status>405</Status><Message>Method DELETE not allowed</Message><Code>20004</Code><MoreInfo>https://www.twilio.com/docs/errors/20004</MoreInfo></RestException></TwilioResponse>',
+      );
+    }
+    expect(answer(error, '/2010-04-01/Accounts.csv').body).toBe(
+      'Status,Message,Code,MoreInfo\r\n405,Method DELETE not allowed,20004,https://www.twilio.com/docs/errors/20004\r\n',
+    );
+    expect(answer(error, '/v1/Events.xml').body).toEqual(error.toBody());
   });
 });

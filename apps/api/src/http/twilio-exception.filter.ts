@@ -45,7 +45,8 @@ export class TwilioExceptionFilter implements ExceptionFilter {
     if (error.retryAfterS !== undefined) void reply.header('Retry-After', String(error.retryAfterS));
     if (error.allow !== undefined) void reply.header('Allow', error.allow);
     const representation = representationOfPath(pathOf(request));
-    void reply.status(error.status).header('Content-Type', MEDIA_TYPES[representation]).send(errorBody(error, representation));
+    const body = representation === 'json' ? error.toBody() : errorBody(error, representation);
+    void reply.status(error.status).header('Content-Type', MEDIA_TYPES[representation]).send(body);
   }
 
   private toTwilioError(exception: unknown, request: FastifyRequest): TwilioError {
