@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { ADVISORY_LOCK_KEY } from './advisory-locks';
 
 /** The role the embedded default serves as: the service, the projector and the CLI but `migrate` and `projections rebuild`. */
 export const APP_ROLE = 'accountable_app';
@@ -33,7 +34,7 @@ export const NOT_GRANTED: Record<string, string> = {
 };
 
 /** Serialises concurrent start-ups: two GRANTs on one object at once fail with "tuple concurrently updated". */
-const GRANT_LOCK_KEY = '7163020418117002';
+const GRANT_LOCK_KEY = ADVISORY_LOCK_KEY.roleGrants;
 
 /**
  * Makes `role` a login role that is no superuser, owns nothing, belongs to no other role and holds

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { ADVISORY_LOCK_KEY } from './advisory-locks';
 import { APP_ROLE } from './app-role';
 
 const run = promisify(execFile);
@@ -155,7 +156,7 @@ function describe(s: {
 // --- who stops the server -------------------------------------------------------------------
 
 /** Held (a session advisory lock in the `postgres` database) by the process that stops the server. */
-const OWNER_LOCK_KEY = '7163020418117001';
+const OWNER_LOCK_KEY = ADVISORY_LOCK_KEY.embeddedServerOwner;
 
 const ownerFile = (dataDir: string) => path.join(dataDir, 'pg-owner');
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '@accountable/database';
+import { ADVISORY_LOCK_CLASS, type Database } from '@accountable/database';
 import { Keyring } from '@accountable/secrets';
 import type { AccountRecord } from './account.reader';
 
@@ -37,9 +37,7 @@ export class IdempotencyKeyTakenError extends Error {
 /** How long a key is honoured (see the 0004 migration). */
 export const IDEMPOTENCY_KEY_LIFETIME = '24 hours';
 
-// The two-integer advisory lock space, apart from the stream locks (one bigint key) and the
-// projection leaders (their own class). 'ACIK'.
-const LOCK_CLASS = 0x4143494b;
+const LOCK_CLASS = ADVISORY_LOCK_CLASS.idempotencyKey;
 
 /** The `idempotency_keys` table; every method runs on the caller's transaction. */
 @Injectable()

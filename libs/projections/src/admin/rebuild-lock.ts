@@ -1,9 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '@accountable/database';
+import { ADVISORY_LOCK_CLASS, type Database } from '@accountable/database';
 
-// The two-integer advisory lock space, apart from the stream locks (one bigint key), idempotency
-// keys ('ACIK') and projection leaders ('ACPR'). 'ACRB'.
-const REBUILD_LOCK_CLASS = 0x41435242;
+const REBUILD_LOCK_CLASS = ADVISORY_LOCK_CLASS.projectionRebuild;
 
 /** Another rebuild of the same projection holds its lock, in this process or any other. */
 export class RebuildInProgressError extends Error {

@@ -1,12 +1,11 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
-import type { Database } from '@accountable/database';
+import { ADVISORY_LOCK_CLASS, type Database } from '@accountable/database';
 import { FEED_CHANNEL, type EventStore, type FeedPosition, type Projection, type RecordedEvent } from '@accountable/event-store';
 import { CheckpointStore } from './checkpoint-store';
 import { ParkedEventStore, applyEachAlone, describeFailure, isTransientFailure, type FailedEvent } from './parked-events';
 
-/** First key of every leadership lock ("ACPR"): its own space, apart from stream locks. */
-const LEADER_LOCK_CLASS = 0x41435052;
+const LEADER_LOCK_CLASS = ADVISORY_LOCK_CLASS.projectionLeader;
 
 export interface RunnerLogger {
   info(message: string): void;
