@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['db', 'libs/config', 'libs/secrets', 'libs/twilio'],
   ['libs/database'],
   ['libs/event-store'],
-  // The tamper-evident ledger (on a branch still): uses the store, used by platform and projections.
+  // The tamper-evident ledger: uses the store; platform and projections use it.
   ['libs/ledger'],
   ['libs/platform'],
   ['libs/accounts'],
