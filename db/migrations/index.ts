@@ -10,6 +10,7 @@ import * as m0008 from './0008_events_causation';
 import * as m0009 from './0009_recorded_at_after_lock';
 import * as m0010 from './0010_projection_parked_events';
 import * as m0013 from './0013_events_sealing_key';
+import * as m0014 from './0014_api_keys';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_recorded_at_after_lock': m0009,
   '0010_projection_parked_events': m0010,
   '0013_events_sealing_key': m0013,
+  '0014_api_keys': m0014,
 };

@@ -11,6 +11,7 @@ import { AccountHistoryController } from './accounts/account-history.controller'
 import { AccountsController } from './accounts/accounts.controller';
 import { VersionController } from './accounts/version.controller';
 import { EventsController } from './events/events.controller';
+import { ApiKeysController } from './keys/api-keys.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
 import { PublicUrl } from './http/public-url';
@@ -49,7 +50,7 @@ export class AppModule {
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController] : []), HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },

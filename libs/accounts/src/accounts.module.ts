@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AccountReader } from './application/account.reader';
 import { AccountRepository } from './application/account.repository';
+import { ApiKeyReader } from './application/api-key.reader';
+import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler';
+import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler';
+import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler';
+import { GetApiKeyHandler } from './queries/get-api-key/get-api-key.handler';
+import { ListApiKeysHandler } from './queries/list-api-keys/list-api-keys.handler';
 import { IdempotencyKeyPruner } from './application/idempotency-key.pruner';
 import { IdempotencyStore } from './application/idempotency.store';
 import { CreateMainAccountHandler } from './commands/create-main-account/create-main-account.handler';
@@ -38,8 +44,14 @@ import { VerifyReadModelHandler } from './queries/verify-read-model/verify-read-
     AccountStateAtHandler,
     AccountHistoryHandler,
     VerifyReadModelHandler,
+    ApiKeyReader,
+    CreateApiKeyHandler,
+    UpdateApiKeyHandler,
+    DeleteApiKeyHandler,
+    ListApiKeysHandler,
+    GetApiKeyHandler,
   ],
   // The pruner is exported, not provided here: only processes that do background work run it.
-  exports: [AccountReader, OwnerCascadeProjection, IdempotencyStore],
+  exports: [AccountReader, ApiKeyReader, OwnerCascadeProjection, IdempotencyStore],
 })
 export class AccountsModule {}

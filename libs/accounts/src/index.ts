@@ -25,3 +25,9 @@ export { AccountHistoryQuery, MAX_LINKED_EFFECTS, type AccountHistory, type Hist
 export { snapshotOf } from './queries/replay-account/replay-account.handler';
 export { VerifyReadModelQuery, type Drift, type UnopenableSecret, type VerifyReport } from './queries/verify-read-model/verify-read-model.query';
 export { findUnopenableKeys, sealedTokenSamples, storedSecretsRefusal, unopenableKeysMessage, type UnopenableKey } from './application/stored-secrets.check';
+export { ApiKeyReader, type ApiKeyRecord, type ApiKeyCredential } from './application/api-key.reader';
+export { CreateApiKeyCommand } from './commands/create-api-key/create-api-key.command';
+export { UpdateApiKeyCommand } from './commands/update-api-key/update-api-key.command';
+export { DeleteApiKeyCommand } from './commands/delete-api-key/delete-api-key.command';
+export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';
+export { GetApiKeyQuery } from './queries/get-api-key/get-api-key.query';

@@ -18,6 +18,7 @@ export const APP_ROLE_GRANTS = {
     events: ['SELECT', 'INSERT'],
     streams: ['SELECT', 'INSERT', 'UPDATE'],
     account_read_model: READ_WRITE,
+    api_keys: READ_WRITE,
     audit_history: READ_WRITE,
     projection_checkpoints: READ_WRITE,
     projection_parked_events: READ_WRITE,

@@ -77,6 +77,17 @@ export interface AccountReadModelTable {
   version: number;
 }
 
+/** API keys (migration 0014), part of the accounts projection. */
+export interface ApiKeysTable {
+  sid: string;
+  account_sid: string;
+  friendly_name: string | null;
+  /** `v1.<salt>.<HMAC-SHA256>`: never the secret. */
+  secret_verifier: string;
+  date_created: Date;
+  date_updated: Date;
+}
+
 /**
  * Audit history: one row per audited event, as Monitor v1 Events serves it. Written only by the
  * `audit` projection; `sid` is `AE` + the event id's 32 hex digits.
@@ -133,6 +144,7 @@ export interface EventStoreTables {
 /** Every table the application knows. Libraries add their tables here as they land. */
 export interface Database extends EventStoreTables {
   account_read_model: AccountReadModelTable;
+  api_keys: ApiKeysTable;
   audit_history: AuditHistoryTable;
   idempotency_keys: IdempotencyKeysTable;
 }

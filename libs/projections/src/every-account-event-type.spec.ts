@@ -32,6 +32,9 @@ const AT = new Date('2024-05-06T07:08:09.123Z');
 
 const created: AccountEvent = { type: AccountEventType.MainAccountCreated, data: { sid: MAIN, friendlyName: 'Main', type: 'Trial', authToken: 'sealed' } };
 
+const KEY = `SK${'3'.repeat(32)}`;
+const keyCreated: AccountEvent = { type: AccountEventType.ApiKeyCreated, data: { keySid: KEY, friendlyName: 'k', secretVerifier: 'v1.salt.hash' } };
+
 /** One event of each type, and the history it follows on its stream. */
 const SAMPLES: Record<AccountEventType, { before: AccountEvent[]; event: AccountEvent }> = {
   MainAccountCreated: { before: [], event: created },
@@ -50,6 +53,12 @@ const SAMPLES: Record<AccountEventType, { before: AccountEvent[]; event: Account
     event: { type: AccountEventType.AccountStatusChanged, data: { previous: 'active', status: 'suspended', reason: 'operator' } },
   },
   AccountUpgraded: { before: [created], event: { type: AccountEventType.AccountUpgraded, data: { previous: 'Trial', type: 'Full' } } },
+  ApiKeyCreated: { before: [created], event: keyCreated },
+  ApiKeyRenamed: {
+    before: [created, keyCreated],
+    event: { type: AccountEventType.ApiKeyRenamed, data: { keySid: KEY, previous: 'k', friendlyName: 'renamed' } },
+  },
+  ApiKeyDeleted: { before: [created, keyCreated], event: { type: AccountEventType.ApiKeyDeleted, data: { keySid: KEY, friendlyName: 'k' } } },
 };
 
 const EVERY_TYPE = Object.values(AccountEventType);

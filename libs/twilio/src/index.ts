@@ -11,3 +11,4 @@ export * from './request.parser';
 export { withQuery } from './query-string.util';
 export * from './account-history.resource';
 export * from './representations';
+export * from './api-key.resource';

@@ -29,3 +29,14 @@ export function eventIdFromEventSid(sid: string): string | null {
   const h = sid.slice(2);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+const API_KEY_SID = /^SK[0-9a-fA-F]{32}$/;
+
+export function newApiKeySid(): string {
+  return `SK${randomBytes(16).toString('hex')}`;
+}
+
+/** Twilio's pattern (either case of hex): a sid of this shape that we never issued is unknown (20404), not invalid. */
+export function isApiKeySid(value: unknown): value is string {
+  return typeof value === 'string' && API_KEY_SID.test(value);
+}

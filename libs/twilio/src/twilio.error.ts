@@ -61,6 +61,11 @@ export const TWILIO_ERROR_CATALOG = {
    * 422 as the IETF Idempotency-Key draft has it; 20002 because the header is the bad parameter.
    */
   idempotencyKeyReused: { status: 422, code: 20002, message: 'This Idempotency-Key was already used with a different request' },
+  /** Keys' FriendlyName over 64 characters (LIVE Test 29: Keys use 70001 where Accounts use 20002). */
+  apiKeyConstraintViolation: { status: 400, code: 70001, message: 'The request has constraint violations' },
+  invalidApiKeySid: { status: 400, code: 70002, message: 'Invalid Sid provided in the request' },
+  /** The status is UNVERIFIED (CREDENTIALS.md §5): 400, as the other limits. */
+  apiKeyLimitReached: { status: 400, code: 70151, message: 'Maximum Number Of API Keys Exceeded' },
   tooManyRequests: { status: 429, code: 20429, message: 'Too Many Requests' },
   internal: { status: 500, code: 20500, message: 'Internal Server Error' },
   unavailable: { status: 503, code: 20503, message: 'Service Unavailable' },

@@ -45,7 +45,7 @@ export class EventsController {
   @ApiQuery({ type: EventsQuerySchema })
   @ApiOkResponse({ type: EventsPageSchema })
   @ApiResponse({ status: 400, description: 'More than one non-date filter, a bad date or paging value', type: TwilioErrorSchema })
-  @Authenticated()
+  @Authenticated(undefined, { apiKeys: true })
   async list(@AuthCaller() caller: Caller, @Query() query: Record<string, unknown>): Promise<EventsPage> {
     const filters = parseEventQuery(query);
     const pageSize = parsePageSize(query.PageSize);
@@ -75,7 +75,7 @@ export class EventsController {
   @ApiParam({ name: 'sid', description: 'AE + 32 hex' })
   @ApiOkResponse({ type: MonitorEventSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed or not visible to the caller (20404)', type: TwilioErrorSchema })
-  @Authenticated()
+  @Authenticated(undefined, { apiKeys: true })
   async fetch(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Req() request: FastifyRequest): Promise<MonitorEvent> {
     // A malformed sid, an unknown one and another tenant's all read the same: not found.
     const view = isEventSid(sid) ? await this.queries.execute(new GetAuditEventQuery(caller, sid)) : null;

@@ -1,9 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import type { AccountReader, Caller, GetAccountQuery } from '@accountable/accounts';
-import { safeEqual, type Keyring } from '@accountable/secrets';
-import { isAccountSid, TwilioErrors } from '@accountable/twilio';
+import type { AccountReader, ApiKeyReader, Caller, GetAccountQuery } from '@accountable/accounts';
+import { apiKeySecretMatches, safeEqual, type Keyring } from '@accountable/secrets';
+import { isAccountSid, isApiKeySid, TwilioErrors } from '@accountable/twilio';
 import type { RateLimits } from './rate-limits';
 import { VerifiedCredentials } from './verified-credentials';
 
@@ -21,6 +21,8 @@ const AUTHENTICATION = 'basicAuth';
 
 interface AuthenticationRoute {
   namesAccount?: AccountSidOfParams;
+  /** A standard API key (`SK…` and its secret) may call this route: not Accounts, Keys or AuthTokens. */
+  apiKeys?: boolean;
 }
 
 /**
@@ -29,7 +31,8 @@ interface AuthenticationRoute {
  * `namesAccount`, the route serves the one account its path names: that account's row is read in
  * the same statement as the caller's and handed to the handler (NamedAccount), for this request only.
  */
-export const Authenticated = (namesAccount?: AccountSidOfParams) => RouteConfig({ [AUTHENTICATION]: { namesAccount } satisfies AuthenticationRoute });
+export const Authenticated = (namesAccount?: AccountSidOfParams, options: { apiKeys?: boolean } = {}) =>
+  RouteConfig({ [AUTHENTICATION]: { namesAccount, apiKeys: options.apiKeys === true } satisfies AuthenticationRoute });
 
 /** Distinct credentials whose successful check is remembered (a few hundred bytes each). */
 const VERIFIED_CAPACITY = 10_000;
@@ -46,6 +49,7 @@ export class BasicAuthentication {
 
   constructor(
     private readonly reader: AccountReader,
+    private readonly apiKeys: ApiKeyReader,
     private readonly keyring: Keyring,
     private readonly limits: RateLimits,
   ) {}
@@ -61,6 +65,7 @@ export class BasicAuthentication {
     // it costs nothing, so it is not counted as a failure.
     if (request.headers.authorization === undefined) throw TwilioErrors.unauthorized();
     const credentials = parseBasic(request.headers.authorization);
+    if (credentials && isApiKeySid(credentials.username)) return this.authenticateKey(request, route, credentials.username, credentials.password);
     const sid = credentials && isAccountSid(credentials.username) ? credentials.username : null;
     const password = credentials?.password ?? '';
     await this.limits.admitAttempt(request, sid, password);
@@ -76,6 +81,29 @@ export class BasicAuthentication {
     if (row.status !== 'active') throw TwilioErrors.unauthorized(`Authentication Error - account ${row.sid} is not active (${row.status})`);
     request.caller = { sid: row.sid, isMain: row.is_main };
     request.namedAccount = named;
+  }
+
+  /**
+   * A standard API key: the caller is the key's account. Checked in full every time (one HMAC
+   * against the stored verifier, no cache), on the primary, so a deleted key fails on the next
+   * request in every process. Failures count toward the limits under the key's sid, as an
+   * account's do under its sid. A valid key on a route closed to keys is 401 20003, as Twilio
+   * answers, and is not counted as a failure (nothing was guessed).
+   */
+  private async authenticateKey(request: AuthenticatedRequest, route: AuthenticationRoute, keySid: string, secret: string): Promise<void> {
+    await this.limits.admitAttempt(request, keySid, secret);
+    const key = await this.apiKeys.findForAuthentication(keySid);
+    // The same work for an unknown key: a verifier that matches nothing.
+    const matches = apiKeySecretMatches(key?.verifier ?? '', secret);
+    if (!key || !matches) return this.fail(request, keySid);
+    this.limits.succeeded(keySid, secret);
+    if (!route.apiKeys) throw TwilioErrors.unauthorized('Authenticate');
+    const row = key.account;
+    await this.limits.admitRequest(request, row.sid);
+    if (row.status !== 'active') throw TwilioErrors.unauthorized(`Authentication Error - account ${row.sid} is not active (${row.status})`);
+    request.caller = { sid: row.sid, isMain: row.is_main };
+    // A route that names an account reads it itself (undefined): none of those admits keys today.
+    request.namedAccount = undefined;
   }
 
   private async fail(request: FastifyRequest, sid: string | null): Promise<never> {

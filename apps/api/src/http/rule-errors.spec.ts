@@ -17,6 +17,9 @@ const EXPECTED: Record<AccountRuleReason, [status: number, code: number]> = {
   operator_main_only: [400, 20002],
   already_full: [400, 20002],
   invalid_transition: [400, 20002],
+  api_key_name_invalid: [400, 70001],
+  api_key_not_found: [404, 20404],
+  api_key_limit: [400, 70151],
 };
 
 describe('rule errors at the edge', () => {

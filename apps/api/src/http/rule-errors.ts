@@ -22,6 +22,9 @@ export const RULE_ERRORS = {
   operator_main_only: 'invalidParameter',
   already_full: 'invalidParameter',
   invalid_transition: 'invalidParameter',
+  api_key_name_invalid: 'apiKeyConstraintViolation',
+  api_key_not_found: 'notFound',
+  api_key_limit: 'apiKeyLimitReached',
 } as const satisfies Record<AccountRuleReason, TwilioErrorKind>;
 
 /** The domain's message goes out as is; a missing account names the path asked for instead. */

@@ -98,3 +98,26 @@ export class EventsQuerySchema {
   @ApiPropertyOptional({ minimum: 0 }) Page?: number;
   @ApiPropertyOptional() PageToken?: string;
 }
+
+export class ApiKeySchema {
+  @ApiProperty({ pattern: '^SK[0-9a-fA-F]{32}$' }) sid!: string;
+  @ApiProperty({ description: 'Up to 64 characters; null when none was given', nullable: true, type: String }) friendly_name!: string | null;
+  @ApiProperty({ description: 'RFC 2822, GMT', example: 'Thu, 30 Jul 2015 20:00:00 +0000' }) date_created!: string;
+  @ApiProperty({ description: 'RFC 2822, GMT', example: 'Thu, 30 Jul 2015 20:00:00 +0000' }) date_updated!: string;
+}
+
+export class NewApiKeySchema extends ApiKeySchema {
+  @ApiProperty({ description: '32 base62 characters, returned only here: it is stored only as a verifier' }) secret!: string;
+}
+
+export class ApiKeyPageSchema {
+  @ApiProperty({ type: [ApiKeySchema], description: '`signing_keys` on the SigningKeys path' }) keys!: ApiKeySchema[];
+  @ApiProperty() end!: number;
+  @ApiProperty() first_page_uri!: string;
+  @ApiProperty({ nullable: true, type: String }) next_page_uri!: string | null;
+  @ApiProperty() page!: number;
+  @ApiProperty() page_size!: number;
+  @ApiProperty({ nullable: true, type: String }) previous_page_uri!: string | null;
+  @ApiProperty() start!: number;
+  @ApiProperty() uri!: string;
+}

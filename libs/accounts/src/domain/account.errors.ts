@@ -17,7 +17,10 @@ export type AccountRuleReason =
   | 'owner_suspended'
   | 'operator_main_only'
   | 'already_full'
-  | 'invalid_transition';
+  | 'invalid_transition'
+  | 'api_key_name_invalid'
+  | 'api_key_not_found'
+  | 'api_key_limit';
 
 export class AccountRuleError extends Error {
   override readonly name = 'AccountRuleError';

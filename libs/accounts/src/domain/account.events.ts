@@ -21,6 +21,10 @@ export const AccountEventType = {
   AccountRenamed: 'AccountRenamed',
   AccountStatusChanged: 'AccountStatusChanged',
   AccountUpgraded: 'AccountUpgraded',
+  /** API keys (v2010 Keys) live on their account's stream: the cap and replay come with it. */
+  ApiKeyCreated: 'ApiKeyCreated',
+  ApiKeyRenamed: 'ApiKeyRenamed',
+  ApiKeyDeleted: 'ApiKeyDeleted',
 } as const;
 export type AccountEventType = (typeof AccountEventType)[keyof typeof AccountEventType];
 
@@ -33,6 +37,9 @@ export const SCHEMA_VERSION: Readonly<Record<AccountEventType, number>> = Object
   AccountRenamed: 1,
   AccountStatusChanged: 1,
   AccountUpgraded: 1,
+  ApiKeyCreated: 1,
+  ApiKeyRenamed: 1,
+  ApiKeyDeleted: 1,
 });
 
 export type AccountType = 'Trial' | 'Full';
@@ -91,6 +98,20 @@ export type AccountStatusChanged = DomainEvent<
 
 export type AccountUpgraded = DomainEvent<'AccountUpgraded', { previous: 'Trial'; type: 'Full' }>;
 
+export type ApiKeyCreated = DomainEvent<
+  'ApiKeyCreated',
+  {
+    keySid: string;
+    friendlyName: string | null;
+    /** Never the secret: a salted keyed hash of it (libs/secrets apiKeySecretVerifier). */
+    secretVerifier: string;
+  }
+>;
+
+export type ApiKeyRenamed = DomainEvent<'ApiKeyRenamed', { keySid: string; previous: string | null; friendlyName: string | null }>;
+
+export type ApiKeyDeleted = DomainEvent<'ApiKeyDeleted', { keySid: string; friendlyName: string | null }>;
+
 export type AccountEvent =
   | MainAccountCreated
   | SubaccountCreated
@@ -98,7 +119,10 @@ export type AccountEvent =
   | SubaccountReleased
   | AccountRenamed
   | AccountStatusChanged
-  | AccountUpgraded;
+  | AccountUpgraded
+  | ApiKeyCreated
+  | ApiKeyRenamed
+  | ApiKeyDeleted;
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(AccountEventType));
 

@@ -26,6 +26,7 @@ describe('account state', () => {
       authToken: 'enc:main',
       suspendedByOwner: false,
       openSubaccounts: [],
+      apiKeys: {},
       createdAt: undefined,
       updatedAt: undefined,
       version: 1,
@@ -95,6 +96,9 @@ describe('account event contract', () => {
       AccountRenamed: 1,
       AccountStatusChanged: 1,
       AccountUpgraded: 1,
+      ApiKeyCreated: 1,
+      ApiKeyRenamed: 1,
+      ApiKeyDeleted: 1,
     });
     expect(Object.keys(AccountEventType)).toEqual(Object.values(AccountEventType));
   });

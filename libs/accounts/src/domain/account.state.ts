@@ -13,6 +13,8 @@ export interface Account {
   readonly suspendedByOwner: boolean;
   /** Main accounts only: subaccounts added and not yet released (closed ones don't count). */
   readonly openSubaccounts: readonly string[];
+  /** Live API keys: sid → friendly name. Their secrets' verifiers live in the read model only. */
+  readonly apiKeys: Readonly<Record<string, string | null>>;
   /** From the store's `recordedAt`; absent when folded from events without it. */
   readonly createdAt?: Date;
   /** Changes with the account's own fields, not with SubaccountAdded/Released bookkeeping (our choice). */
@@ -70,6 +72,14 @@ export function evolve(state: AccountState, event: AccountEvent, recordedAt?: Da
       };
     case AccountEventType.AccountUpgraded:
       return { ...touched, type: event.data.type };
+    // Keys are resources of their own: the account's date_updated does not move (our choice).
+    case AccountEventType.ApiKeyCreated:
+    case AccountEventType.ApiKeyRenamed:
+      return { ...next, apiKeys: { ...state.apiKeys, [event.data.keySid]: event.data.friendlyName } };
+    case AccountEventType.ApiKeyDeleted: {
+      const { [event.data.keySid]: _deleted, ...apiKeys } = state.apiKeys;
+      return { ...next, apiKeys };
+    }
   }
 }
 
@@ -90,6 +100,7 @@ function created(
     status: 'active',
     suspendedByOwner: false,
     openSubaccounts: [],
+    apiKeys: {},
     createdAt: recordedAt,
     updatedAt: recordedAt,
     version: 1,

@@ -6,3 +6,4 @@ export * from './account-creation.decide';
 export * from './account-update.decide';
 export * from './main-account.decide';
 export * from './owner-cascade.decide';
+export * from './api-key.decide';

@@ -52,7 +52,11 @@ export async function applyAccountEvent(executor: Kysely<Database>, event: Accou
     .where('version', '=', v - 1)
     .returningAll()
     .executeTakeFirst();
-  if (updated) return updated;
+  if (updated) {
+    // Behind the account row's guard: a key write happens exactly when its version step does.
+    await applyApiKeyEvent(executor, sid, event, at);
+    return updated;
+  }
   const row = await executor.selectFrom('account_read_model').select('version').where('sid', '=', sid).executeTakeFirst();
   if (row && row.version >= v) return undefined; // already applied (inline, or a previous delivery)
   throw new ReadModelDriftError(`account ${sid}: read model at version ${row?.version ?? 'none'}, event at ${v}`);
@@ -80,6 +84,41 @@ export function rowUpdateOf(event: UpdateEvent, at: RawBuilder<Date>): UpdateObj
       };
     case AccountEventType.AccountUpgraded:
       return { type: event.data.type, date_updated: at };
+    // Key events move only the version: their row is api_keys' (applyApiKeyEvent).
+    case AccountEventType.ApiKeyCreated:
+    case AccountEventType.ApiKeyRenamed:
+    case AccountEventType.ApiKeyDeleted:
+      return {};
+  }
+}
+
+/** The api_keys side of a key event (the account row only moves its version). */
+async function applyApiKeyEvent(executor: Kysely<Database>, accountSid: string, event: AccountEvent, at: RawBuilder<Date>): Promise<void> {
+  switch (event.type) {
+    case AccountEventType.ApiKeyCreated:
+      await executor
+        .insertInto('api_keys')
+        .values({
+          sid: event.data.keySid,
+          account_sid: accountSid,
+          friendly_name: event.data.friendlyName,
+          secret_verifier: event.data.secretVerifier,
+          date_created: at,
+          date_updated: at,
+        })
+        .execute();
+      return;
+    case AccountEventType.ApiKeyRenamed:
+      await executor
+        .updateTable('api_keys')
+        .set({ friendly_name: event.data.friendlyName, date_updated: at })
+        .where('sid', '=', event.data.keySid)
+        .where('account_sid', '=', accountSid)
+        .execute();
+      return;
+    case AccountEventType.ApiKeyDeleted:
+      await executor.deleteFrom('api_keys').where('sid', '=', event.data.keySid).where('account_sid', '=', accountSid).execute();
+      return;
   }
 }
 
@@ -101,8 +140,11 @@ export const accountReadModelWriter = {
 export type Row = Selectable<AccountReadModelTable>;
 const T = AccountEventType;
 
-/** The types evolveRow leaves to applyAccountEvent: a batch holding one applies its account event by event. None today. */
-export const BATCH_LEAVES_TO_APPLY: readonly AccountEventType[] = [];
+/**
+ * The types evolveRow leaves to applyAccountEvent: a batch holding one applies its account event
+ * by event. Key events write api_keys, which the batch statements do not carry.
+ */
+export const BATCH_LEAVES_TO_APPLY: readonly AccountEventType[] = [T.ApiKeyCreated, T.ApiKeyRenamed, T.ApiKeyDeleted];
 
 /**
  * `row` after `event`, by the rules of applyAccountEvent's statements: a creation inserts unless
@@ -137,6 +179,11 @@ export function evolveRow(row: Row | null, sid: string, event: AccountReadModelI
       };
     case AccountEventType.AccountUpgraded:
       return { ...row, version: v, type: event.data.type, date_updated: at };
+    // They write api_keys too: left to applyAccountEvent.
+    case AccountEventType.ApiKeyCreated:
+    case AccountEventType.ApiKeyRenamed:
+    case AccountEventType.ApiKeyDeleted:
+      return undefined;
   }
 }
 
@@ -185,13 +232,13 @@ export const SQL_LOADED_FIELDS: Partial<Record<AccountEventType, readonly string
   [AccountEventType.AccountUpgraded]: ['type'],
 };
 
-/** Declined by the SQL load on purpose (the batch path applies them); none today. */
-export const SQL_DECLINED: readonly AccountEventType[] = [];
+/** Declined by the SQL load on purpose (the batch path applies them): api_keys is not loaded in SQL. */
+export const SQL_DECLINED: readonly AccountEventType[] = [T.ApiKeyCreated, T.ApiKeyRenamed, T.ApiKeyDeleted];
 
 /** Feeds `account_read_model` from the global feed (catch-up, rebuild, and any write not made inline). */
 export class AccountReadModelProjection implements Projection {
   readonly name = 'accounts';
-  readonly tables = ['account_read_model'];
+  readonly tables = ['account_read_model', 'api_keys'];
 
   /**
    * The same result as applyAccountEvent for each event in turn, in a few statements per batch
@@ -360,6 +407,7 @@ export class AccountReadModelProjection implements Projection {
 
   async reset(trx: Transaction<Database>): Promise<void> {
     await trx.deleteFrom('account_read_model').execute();
+    await trx.deleteFrom('api_keys').execute();
   }
 }
 

@@ -6,6 +6,9 @@ import { eventSidFromEventId } from '@accountable/twilio';
 export const AuditEventType = {
   AccountCreated: 'account.created',
   AccountUpdated: 'account.updated',
+  ApiKeyCreated: 'account-api-keys.created',
+  ApiKeyUpdated: 'account-api-keys.updated',
+  ApiKeyDeleted: 'account-api-keys.deleted',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
@@ -81,6 +84,27 @@ export function auditEntryOf(event: RecordedEvent): AuditEntry | null {
     case AccountEventType.AccountUpgraded:
       eventData = { type: { previous: event.data.previous, updated: event.data.type } };
       description = `Type changed from ${event.data.previous} to ${event.data.type}`;
+      break;
+    // A key's events are about its account's credentials: resource_sid is the account (our
+    // choice: visibility and the owner lookup stay those of account events), the key sid is in
+    // event_data. Never the secret, nor its verifier.
+    case AccountEventType.ApiKeyCreated:
+      eventType = AuditEventType.ApiKeyCreated;
+      eventData = { api_key_sid: { previous: null, updated: event.data.keySid }, friendly_name: { previous: null, updated: event.data.friendlyName } };
+      description = `API key ${event.data.keySid} created`;
+      break;
+    case AccountEventType.ApiKeyRenamed:
+      eventType = AuditEventType.ApiKeyUpdated;
+      eventData = {
+        api_key_sid: { previous: event.data.keySid, updated: event.data.keySid },
+        friendly_name: { previous: event.data.previous, updated: event.data.friendlyName },
+      };
+      description = `API key ${event.data.keySid} renamed`;
+      break;
+    case AccountEventType.ApiKeyDeleted:
+      eventType = AuditEventType.ApiKeyDeleted;
+      eventData = { api_key_sid: { previous: event.data.keySid, updated: null }, friendly_name: { previous: event.data.friendlyName, updated: null } };
+      description = `API key ${event.data.keySid} deleted`;
       break;
     default:
       return null;

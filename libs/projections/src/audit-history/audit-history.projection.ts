@@ -16,8 +16,11 @@ const T = AccountEventType;
  */
 export const SQL_AUDITED: readonly AccountEventType[] = [T.MainAccountCreated, T.SubaccountCreated, T.AccountRenamed, T.AccountStatusChanged, T.AccountUpgraded];
 export const SQL_NOT_AUDITED: readonly AccountEventType[] = [T.SubaccountAdded, T.SubaccountReleased];
-/** Audited by `apply` only, never loaded in SQL: declined on purpose (by default, like any type not listed above). None today. */
-export const SQL_DECLINED: readonly AccountEventType[] = [];
+/**
+ * Audited by `apply` only, never loaded in SQL: declined on purpose (by default, like any type not
+ * listed above). The credential events: rare, and their entries are auditEntryOf's alone.
+ */
+export const SQL_DECLINED: readonly AccountEventType[] = [T.ApiKeyCreated, T.ApiKeyRenamed, T.ApiKeyDeleted];
 const AUDITED = SQL_AUDITED;
 const KNOWN_REASONS = ['requested', 'operator', 'owner_suspended', 'owner_reactivated'] as const;
 const METADATA = {

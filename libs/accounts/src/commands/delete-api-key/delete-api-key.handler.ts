@@ -1,0 +1,13 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { deleteApiKey } from '../../domain';
+import { AccountRepository } from '../../application/account.repository';
+import { DeleteApiKeyCommand } from './delete-api-key.command';
+
+@CommandHandler(DeleteApiKeyCommand)
+export class DeleteApiKeyHandler implements ICommandHandler<DeleteApiKeyCommand, void> {
+  constructor(private readonly repository: AccountRepository) {}
+
+  async execute({ accountSid, keySid, context }: DeleteApiKeyCommand): Promise<void> {
+    await this.repository.decideOn(accountSid, (state) => deleteApiKey({ keySid }, state), context);
+  }
+}
