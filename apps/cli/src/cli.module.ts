@@ -7,6 +7,7 @@ import { accountReadModelWriter, projectionsProvider } from '@accountable/projec
 import { CliOutput } from './cli-output';
 import { AuditCommand } from './commands/audit.command';
 import { CreateMainCommand } from './commands/create-main.command';
+import { KeysCommand } from './commands/keys.command';
 import { MigrateCommand } from './commands/migrate.command';
 import { ReactivateCommand, SuspendCommand, UpgradeCommand } from './commands/operator.commands';
 import {
@@ -42,6 +43,7 @@ export class CliModule {
         StateCommand,
         VerifyCommand,
         AuditCommand,
+        KeysCommand,
         ProjectionsCommand,
         ProjectionsStatusCommand,
         ProjectionsParkedCommand,

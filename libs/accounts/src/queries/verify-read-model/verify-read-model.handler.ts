@@ -67,6 +67,10 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       const rows = new Map(
         (await this.db.selectFrom('account_read_model').selectAll().where('sid', 'in', sids).execute()).map((r) => [r.sid, r]),
       );
+      const keyRows = new Map<string, { sid: string; friendly_name: string | null }[]>();
+      for (const key of await this.db.selectFrom('api_keys').select(['sid', 'account_sid', 'friendly_name']).where('account_sid', 'in', sids).execute()) {
+        keyRows.set(key.account_sid, [...(keyRows.get(key.account_sid) ?? []), key]);
+      }
       const byStream = new Map<string, typeof events>();
       for (const e of events) byStream.set(e.stream_id, [...(byStream.get(e.stream_id) ?? []), e]);
       for (const [streamId, streamEvents] of byStream) {
@@ -122,6 +126,15 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
           date_created: row.date_created.getTime(),
           date_updated: row.date_updated.getTime(),
         };
+        // api_keys: exactly the live keys of the log, each with its name.
+        const stored = new Map((keyRows.get(sid) ?? []).map((k) => [k.sid, k.friendly_name]));
+        for (const [keySid, name] of Object.entries(state.apiKeys)) {
+          if (!stored.has(keySid)) drifts.push({ sid, field: `api_keys ${keySid}`, expected: 'present', actual: 'missing' });
+          else if (stored.get(keySid) !== name) drifts.push({ sid, field: `api_keys ${keySid} friendly_name`, expected: name, actual: stored.get(keySid) });
+        }
+        for (const keySid of stored.keys()) {
+          if (!Object.hasOwn(state.apiKeys, keySid)) drifts.push({ sid, field: `api_keys ${keySid}`, expected: 'absent (deleted or never created)', actual: 'present' });
+        }
         for (const [field, value] of Object.entries(expected)) {
           if (actual[field] !== value) {
             drifts.push({
@@ -142,6 +155,14 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       )
       .execute();
     for (const { sid } of orphans) drifts.push({ sid, field: '(row)', expected: 'absent (no stream)', actual: 'present' });
+    const orphanKeys = await this.db
+      .selectFrom('api_keys as k')
+      .select(['k.sid', 'k.account_sid'])
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('streams').select('stream_id').where('stream_id', '=', sql<string>`${ACCOUNT_STREAM_PREFIX} || k.account_sid`))),
+      )
+      .execute();
+    for (const key of orphanKeys) drifts.push({ sid: key.account_sid, field: `api_keys ${key.sid}`, expected: 'absent (no stream)', actual: 'present' });
     const idempotencyAnswersChecked = await this.checkIdempotencyAnswers(batchSize, checkSecret);
     return { accountsChecked: checked, drifts, oldTimeInversions, unopenableSecrets, unopenableCount, idempotencyAnswersChecked };
   }
