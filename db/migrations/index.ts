@@ -11,6 +11,7 @@ import * as m0009 from './0009_recorded_at_after_lock';
 import * as m0010 from './0010_projection_parked_events';
 import * as m0013 from './0013_events_sealing_key';
 import * as m0014 from './0014_api_keys';
+import * as m0015 from './0015_secondary_auth_token';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_projection_parked_events': m0010,
   '0013_events_sealing_key': m0013,
   '0014_api_keys': m0014,
+  '0015_secondary_auth_token': m0015,
 };

@@ -50,4 +50,44 @@ describe('CLI: credentials', () => {
     expect((await runCli(['projections', 'rebuild', 'accounts'], env)).code).toBe(0);
     expect(await keyRows()).toEqual(before);
   });
+
+  it('rotate-token SID: a new token printed once; the old primary and any secondary refused at once; verify holds', async () => {
+    const main = await t.createMain('Leaked');
+    const status = (password: string) =>
+      fetch(`${t.baseUrl}/2010-04-01/Accounts/${main.sid}.json`, { headers: { authorization: `Basic ${Buffer.from(`${main.sid}:${password}`).toString('base64')}` } }).then((r) => r.status);
+    const secondary = (await raw(t, '/v1/AuthTokens/Secondary', { as: main, method: 'POST' })).json.secondary_auth_token;
+    expect(await status(main.authToken)).toBe(200);
+    const rotated = await runCli(['rotate-token', main.sid, '--json'], env);
+    expect(rotated.code).toBe(0);
+    const { auth_token: token, account_sid } = JSON.parse(rotated.stdout);
+    expect(account_sid).toBe(main.sid);
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect(await status(main.authToken)).toBe(401);
+    expect(await status(secondary)).toBe(401);
+    expect(await status(token)).toBe(200);
+    const human = await runCli(['rotate-token', main.sid], env);
+    expect(human.code).toBe(0);
+    const newer = /new auth token: ([0-9a-f]{32})/.exec(human.stdout)![1];
+    expect(human.stdout.split(newer)).toHaveLength(2);
+    expect(await status(token)).toBe(401);
+    expect(await status(newer)).toBe(200);
+    const events = (await sql<{ type: string; metadata: { actorType: string } }>`SELECT type, metadata FROM events WHERE stream_id = ${`account-${main.sid}`} ORDER BY stream_version`.execute(t.database.db)).rows;
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['SecondaryAuthTokenCreated', 'AuthTokenPromoted']);
+    expect(events[events.length - 1].metadata.actorType).toBe('operator');
+    expect((await runCli(['rotate-token', 'AC' + '0'.repeat(32)], env)).code).not.toBe(0);
+    // A secondary left in place on another account, and a rebuild: the same rows, tokens included.
+    const other = await t.createMain('Other');
+    await raw(t, '/v1/AuthTokens/Secondary', { as: other, method: 'POST' });
+    await t.drainProjections();
+    expect(JSON.parse((await runCli(['verify', '--json'], env)).stdout)).toMatchObject({ ok: true });
+    const rows = async () => (await sql`SELECT * FROM account_read_model ORDER BY sid`.execute(t.database.db)).rows;
+    const before = await rows();
+    expect(before.filter((r: any) => r.secondary_auth_token !== null)).toHaveLength(1);
+    expect((await runCli(['projections', 'rebuild', 'accounts'], env)).code).toBe(0);
+    expect(await rows()).toEqual(before);
+    await sql`UPDATE account_read_model SET secondary_auth_token = auth_token WHERE sid = ${main.sid}`.execute(t.database.db);
+    const drifted = JSON.parse((await runCli(['verify', '--json'], env)).stdout);
+    expect(drifted.drift).toContainEqual({ sid: main.sid, field: 'secondary_auth_token', expected: null, actual: '(differs)' });
+    expect(JSON.stringify(drifted)).not.toContain(newer);
+  });
 });

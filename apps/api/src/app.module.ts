@@ -12,6 +12,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { VersionController } from './accounts/version.controller';
 import { EventsController } from './events/events.controller';
 import { ApiKeysController } from './keys/api-keys.controller';
+import { AuthTokensController } from './auth-tokens/auth-tokens.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
 import { PublicUrl } from './http/public-url';
@@ -50,7 +51,7 @@ export class AppModule {
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController] : []), HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },

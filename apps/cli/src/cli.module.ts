@@ -8,6 +8,7 @@ import { CliOutput } from './cli-output';
 import { AuditCommand } from './commands/audit.command';
 import { CreateMainCommand } from './commands/create-main.command';
 import { KeysCommand } from './commands/keys.command';
+import { RotateTokenCommand } from './commands/rotate-token.command';
 import { MigrateCommand } from './commands/migrate.command';
 import { ReactivateCommand, SuspendCommand, UpgradeCommand } from './commands/operator.commands';
 import {
@@ -44,6 +45,7 @@ export class CliModule {
         VerifyCommand,
         AuditCommand,
         KeysCommand,
+        RotateTokenCommand,
         ProjectionsCommand,
         ProjectionsStatusCommand,
         ProjectionsParkedCommand,

@@ -2,6 +2,10 @@ import { Module } from '@nestjs/common';
 import { AccountReader } from './application/account.reader';
 import { AccountRepository } from './application/account.repository';
 import { ApiKeyReader } from './application/api-key.reader';
+import { CreateSecondaryAuthTokenHandler } from './commands/create-secondary-auth-token/create-secondary-auth-token.handler';
+import { DeleteSecondaryAuthTokenHandler } from './commands/delete-secondary-auth-token/delete-secondary-auth-token.handler';
+import { PromoteAuthTokenHandler } from './commands/promote-auth-token/promote-auth-token.handler';
+import { RotateAuthTokenHandler } from './commands/rotate-auth-token/rotate-auth-token.handler';
 import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler';
 import { DeleteApiKeyHandler } from './commands/delete-api-key/delete-api-key.handler';
 import { UpdateApiKeyHandler } from './commands/update-api-key/update-api-key.handler';
@@ -50,6 +54,10 @@ import { VerifyReadModelHandler } from './queries/verify-read-model/verify-read-
     DeleteApiKeyHandler,
     ListApiKeysHandler,
     GetApiKeyHandler,
+    CreateSecondaryAuthTokenHandler,
+    DeleteSecondaryAuthTokenHandler,
+    PromoteAuthTokenHandler,
+    RotateAuthTokenHandler,
   ],
   // The pruner is exported, not provided here: only processes that do background work run it.
   exports: [AccountReader, ApiKeyReader, OwnerCascadeProjection, IdempotencyStore],

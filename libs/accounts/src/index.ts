@@ -31,3 +31,7 @@ export { UpdateApiKeyCommand } from './commands/update-api-key/update-api-key.co
 export { DeleteApiKeyCommand } from './commands/delete-api-key/delete-api-key.command';
 export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';
 export { GetApiKeyQuery } from './queries/get-api-key/get-api-key.query';
+export { CreateSecondaryAuthTokenCommand, type IssuedAuthToken } from './commands/create-secondary-auth-token/create-secondary-auth-token.command';
+export { DeleteSecondaryAuthTokenCommand } from './commands/delete-secondary-auth-token/delete-secondary-auth-token.command';
+export { PromoteAuthTokenCommand } from './commands/promote-auth-token/promote-auth-token.command';
+export { RotateAuthTokenCommand } from './commands/rotate-auth-token/rotate-auth-token.command';

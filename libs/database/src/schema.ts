@@ -70,6 +70,8 @@ export interface AccountReadModelTable {
   status: string;
   /** Sealed (AES-256-GCM), never plaintext. */
   auth_token: string;
+  /** Sealed like auth_token; null when the account has none (migration 0015). */
+  secondary_auth_token: ColumnType<string | null, string | null | undefined, string | null>;
   suspended_by_owner: boolean;
   open_subaccounts: number;
   date_created: Date;

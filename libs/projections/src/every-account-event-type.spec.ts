@@ -35,6 +35,8 @@ const created: AccountEvent = { type: AccountEventType.MainAccountCreated, data:
 const KEY = `SK${'3'.repeat(32)}`;
 const keyCreated: AccountEvent = { type: AccountEventType.ApiKeyCreated, data: { keySid: KEY, friendlyName: 'k', secretVerifier: 'v1.salt.hash' } };
 
+const secondaryCreated: AccountEvent = { type: AccountEventType.SecondaryAuthTokenCreated, data: { authToken: 'sealed 2', replaced: false } };
+
 /** One event of each type, and the history it follows on its stream. */
 const SAMPLES: Record<AccountEventType, { before: AccountEvent[]; event: AccountEvent }> = {
   MainAccountCreated: { before: [], event: created },
@@ -59,6 +61,9 @@ const SAMPLES: Record<AccountEventType, { before: AccountEvent[]; event: Account
     event: { type: AccountEventType.ApiKeyRenamed, data: { keySid: KEY, previous: 'k', friendlyName: 'renamed' } },
   },
   ApiKeyDeleted: { before: [created, keyCreated], event: { type: AccountEventType.ApiKeyDeleted, data: { keySid: KEY, friendlyName: 'k' } } },
+  SecondaryAuthTokenCreated: { before: [created], event: secondaryCreated },
+  SecondaryAuthTokenDeleted: { before: [created, secondaryCreated], event: { type: AccountEventType.SecondaryAuthTokenDeleted, data: {} } },
+  AuthTokenPromoted: { before: [created, secondaryCreated], event: { type: AccountEventType.AuthTokenPromoted, data: {} } },
 };
 
 const EVERY_TYPE = Object.values(AccountEventType);

@@ -12,3 +12,4 @@ export { withQuery } from './query-string.util';
 export * from './account-history.resource';
 export * from './representations';
 export * from './api-key.resource';
+export * from './auth-token.resource';

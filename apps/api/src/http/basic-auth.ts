@@ -118,12 +118,23 @@ export class BasicAuthentication {
    * comparison), as it does for an unknown sid — so no answer or timing tells which sids exist.
    */
   private passwordMatches(row: AccountRow | undefined, password: string): boolean {
-    if (row && this.verified.has(row.sid, row.auth_token, password)) return true;
+    if (this.tokenMatches(row, row?.auth_token, password)) return true;
+    // The secondary token authenticates exactly as the primary (one more decryption when it exists).
+    return row?.secondary_auth_token != null && this.tokenMatches(row, row.secondary_auth_token, password);
+  }
+
+  /**
+   * The cache is keyed by the sealed token as the row holds it, and a sealed string only ever
+   * opens to one token: a promotion moves the secondary's seal into auth_token, so the old
+   * primary's password finds no entry and fails its full check on the next request.
+   */
+  private tokenMatches(row: AccountRow | undefined, sealed: string | undefined, password: string): boolean {
+    if (row && sealed !== undefined && this.verified.has(row.sid, sealed, password)) return true;
     let token: string | null = null;
-    if (row) token = this.keyring.tryOpen(row.auth_token, row.sid);
+    if (row && sealed !== undefined) token = this.keyring.tryOpen(sealed, row.sid);
     else this.keyring.openNothing();
     const matches = safeEqual(password, token ?? '0'.repeat(32)) && token !== null;
-    if (row && matches) this.verified.add(row.sid, row.auth_token, password);
+    if (row && sealed !== undefined && matches) this.verified.add(row.sid, sealed, password);
     return matches;
   }
 }

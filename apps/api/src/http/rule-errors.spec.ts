@@ -20,6 +20,7 @@ const EXPECTED: Record<AccountRuleReason, [status: number, code: number]> = {
   api_key_name_invalid: [400, 70001],
   api_key_not_found: [404, 20404],
   api_key_limit: [400, 70151],
+  secondary_auth_token_not_found: [404, 20404],
 };
 
 describe('rule errors at the edge', () => {

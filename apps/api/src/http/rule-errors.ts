@@ -25,6 +25,7 @@ export const RULE_ERRORS = {
   api_key_name_invalid: 'apiKeyConstraintViolation',
   api_key_not_found: 'notFound',
   api_key_limit: 'apiKeyLimitReached',
+  secondary_auth_token_not_found: 'notFound',
 } as const satisfies Record<AccountRuleReason, TwilioErrorKind>;
 
 /** The domain's message goes out as is; a missing account names the path asked for instead. */

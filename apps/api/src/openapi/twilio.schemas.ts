@@ -121,3 +121,19 @@ export class ApiKeyPageSchema {
   @ApiProperty() start!: number;
   @ApiProperty() uri!: string;
 }
+
+export class SecondaryAuthTokenSchema {
+  @ApiProperty({ pattern: '^AC[0-9a-f]{32}$' }) account_sid!: string;
+  @ApiProperty({ description: 'ISO 8601', example: '2015-07-31T04:00:00Z' }) date_created!: string;
+  @ApiProperty({ description: 'ISO 8601', example: '2015-07-31T04:00:00Z' }) date_updated!: string;
+  @ApiProperty({ description: '32 hex characters; shown here only (GET /2010-04-01/Accounts/{Sid}.json shows the primary)' }) secondary_auth_token!: string;
+  @ApiProperty({ example: 'http://127.0.0.1:3000/v1/AuthTokens/Secondary' }) url!: string;
+}
+
+export class AuthTokenPromotionSchema {
+  @ApiProperty({ pattern: '^AC[0-9a-f]{32}$' }) account_sid!: string;
+  @ApiProperty({ description: 'The new primary auth token' }) auth_token!: string;
+  @ApiProperty({ description: 'ISO 8601: the promotion', example: '2015-07-31T04:00:00Z' }) date_created!: string;
+  @ApiProperty({ description: 'ISO 8601: the promotion', example: '2015-07-31T04:00:00Z' }) date_updated!: string;
+  @ApiProperty({ example: 'http://127.0.0.1:3000/v1/AuthTokens/Promote' }) url!: string;
+}

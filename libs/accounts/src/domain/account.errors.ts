@@ -20,7 +20,8 @@ export type AccountRuleReason =
   | 'invalid_transition'
   | 'api_key_name_invalid'
   | 'api_key_not_found'
-  | 'api_key_limit';
+  | 'api_key_limit'
+  | 'secondary_auth_token_not_found';
 
 export class AccountRuleError extends Error {
   override readonly name = 'AccountRuleError';

@@ -25,6 +25,11 @@ export const AccountEventType = {
   ApiKeyCreated: 'ApiKeyCreated',
   ApiKeyRenamed: 'ApiKeyRenamed',
   ApiKeyDeleted: 'ApiKeyDeleted',
+  /** A second auth token that authenticates like the primary; at most one (a new one replaces it). */
+  SecondaryAuthTokenCreated: 'SecondaryAuthTokenCreated',
+  SecondaryAuthTokenDeleted: 'SecondaryAuthTokenDeleted',
+  /** The secondary becomes the primary; the old primary is gone. */
+  AuthTokenPromoted: 'AuthTokenPromoted',
 } as const;
 export type AccountEventType = (typeof AccountEventType)[keyof typeof AccountEventType];
 
@@ -40,6 +45,9 @@ export const SCHEMA_VERSION: Readonly<Record<AccountEventType, number>> = Object
   ApiKeyCreated: 1,
   ApiKeyRenamed: 1,
   ApiKeyDeleted: 1,
+  SecondaryAuthTokenCreated: 1,
+  SecondaryAuthTokenDeleted: 1,
+  AuthTokenPromoted: 1,
 });
 
 export type AccountType = 'Trial' | 'Full';
@@ -112,6 +120,21 @@ export type ApiKeyRenamed = DomainEvent<'ApiKeyRenamed', { keySid: string; previ
 
 export type ApiKeyDeleted = DomainEvent<'ApiKeyDeleted', { keySid: string; friendlyName: string | null }>;
 
+export type SecondaryAuthTokenCreated = DomainEvent<
+  'SecondaryAuthTokenCreated',
+  {
+    /** Sealed by the caller, as the creation events' authToken. */
+    authToken: string;
+    /** True when it replaced a secondary token that existed. */
+    replaced: boolean;
+  }
+>;
+
+export type SecondaryAuthTokenDeleted = DomainEvent<'SecondaryAuthTokenDeleted', Record<string, never>>;
+
+/** No data: the token promoted is the secondary the stream holds at this version. */
+export type AuthTokenPromoted = DomainEvent<'AuthTokenPromoted', Record<string, never>>;
+
 export type AccountEvent =
   | MainAccountCreated
   | SubaccountCreated
@@ -122,7 +145,10 @@ export type AccountEvent =
   | AccountUpgraded
   | ApiKeyCreated
   | ApiKeyRenamed
-  | ApiKeyDeleted;
+  | ApiKeyDeleted
+  | SecondaryAuthTokenCreated
+  | SecondaryAuthTokenDeleted
+  | AuthTokenPromoted;
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(AccountEventType));
 

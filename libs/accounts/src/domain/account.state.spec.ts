@@ -24,6 +24,7 @@ describe('account state', () => {
       type: 'Trial',
       status: 'active',
       authToken: 'enc:main',
+      secondaryAuthToken: null,
       suspendedByOwner: false,
       openSubaccounts: [],
       apiKeys: {},
@@ -99,6 +100,9 @@ describe('account event contract', () => {
       ApiKeyCreated: 1,
       ApiKeyRenamed: 1,
       ApiKeyDeleted: 1,
+      SecondaryAuthTokenCreated: 1,
+      SecondaryAuthTokenDeleted: 1,
+      AuthTokenPromoted: 1,
     });
     expect(Object.keys(AccountEventType)).toEqual(Object.values(AccountEventType));
   });

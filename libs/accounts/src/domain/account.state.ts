@@ -9,6 +9,8 @@ export interface Account {
   readonly type: AccountType;
   readonly status: AccountStatus;
   readonly authToken: string;
+  /** Sealed, like authToken; null when there is none. */
+  readonly secondaryAuthToken: string | null;
   /** Set only by the owner-suspension cascade, so reactivating the owner restores exactly those. */
   readonly suspendedByOwner: boolean;
   /** Main accounts only: subaccounts added and not yet released (closed ones don't count). */
@@ -76,6 +78,14 @@ export function evolve(state: AccountState, event: AccountEvent, recordedAt?: Da
     case AccountEventType.ApiKeyCreated:
     case AccountEventType.ApiKeyRenamed:
       return { ...next, apiKeys: { ...state.apiKeys, [event.data.keySid]: event.data.friendlyName } };
+    case AccountEventType.SecondaryAuthTokenCreated:
+      return { ...next, secondaryAuthToken: event.data.authToken };
+    case AccountEventType.SecondaryAuthTokenDeleted:
+      return { ...next, secondaryAuthToken: null };
+    // The Account resource shows the token, so its date_updated moves.
+    case AccountEventType.AuthTokenPromoted:
+      if (state.secondaryAuthToken === null) throw new Error(`AuthTokenPromoted on ${state.sid} without a secondary token`);
+      return { ...touched, authToken: state.secondaryAuthToken, secondaryAuthToken: null };
     case AccountEventType.ApiKeyDeleted: {
       const { [event.data.keySid]: _deleted, ...apiKeys } = state.apiKeys;
       return { ...next, apiKeys };
@@ -97,6 +107,7 @@ function created(
     friendlyName: account.friendlyName,
     type: account.type,
     authToken: account.authToken,
+    secondaryAuthToken: null,
     status: 'active',
     suspendedByOwner: false,
     openSubaccounts: [],

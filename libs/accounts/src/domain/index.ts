@@ -7,3 +7,4 @@ export * from './account-update.decide';
 export * from './main-account.decide';
 export * from './owner-cascade.decide';
 export * from './api-key.decide';
+export * from './auth-token.decide';

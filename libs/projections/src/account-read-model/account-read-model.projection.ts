@@ -84,6 +84,13 @@ export function rowUpdateOf(event: UpdateEvent, at: RawBuilder<Date>): UpdateObj
       };
     case AccountEventType.AccountUpgraded:
       return { type: event.data.type, date_updated: at };
+    case AccountEventType.SecondaryAuthTokenCreated:
+      return { secondary_auth_token: event.data.authToken };
+    case AccountEventType.SecondaryAuthTokenDeleted:
+      return { secondary_auth_token: null };
+    // The row's own secondary moves: the event carries no token (evolve does the same).
+    case AccountEventType.AuthTokenPromoted:
+      return { auth_token: sql`coalesce(secondary_auth_token, auth_token)`, secondary_auth_token: null, date_updated: at };
     // Key events move only the version: their row is api_keys' (applyApiKeyEvent).
     case AccountEventType.ApiKeyCreated:
     case AccountEventType.ApiKeyRenamed:
@@ -144,7 +151,15 @@ const T = AccountEventType;
  * The types evolveRow leaves to applyAccountEvent: a batch holding one applies its account event
  * by event. Key events write api_keys, which the batch statements do not carry.
  */
-export const BATCH_LEAVES_TO_APPLY: readonly AccountEventType[] = [T.ApiKeyCreated, T.ApiKeyRenamed, T.ApiKeyDeleted];
+export const BATCH_LEAVES_TO_APPLY: readonly AccountEventType[] = [
+  T.ApiKeyCreated,
+  T.ApiKeyRenamed,
+  T.ApiKeyDeleted,
+  // The token columns, which the batch statements do not carry either.
+  T.SecondaryAuthTokenCreated,
+  T.SecondaryAuthTokenDeleted,
+  T.AuthTokenPromoted,
+];
 
 /**
  * `row` after `event`, by the rules of applyAccountEvent's statements: a creation inserts unless
@@ -179,7 +194,10 @@ export function evolveRow(row: Row | null, sid: string, event: AccountReadModelI
       };
     case AccountEventType.AccountUpgraded:
       return { ...row, version: v, type: event.data.type, date_updated: at };
-    // They write api_keys too: left to applyAccountEvent.
+    // They write api_keys, or the token columns the batch statements do not carry: left to applyAccountEvent.
+    case AccountEventType.SecondaryAuthTokenCreated:
+    case AccountEventType.SecondaryAuthTokenDeleted:
+    case AccountEventType.AuthTokenPromoted:
     case AccountEventType.ApiKeyCreated:
     case AccountEventType.ApiKeyRenamed:
     case AccountEventType.ApiKeyDeleted:
@@ -232,8 +250,15 @@ export const SQL_LOADED_FIELDS: Partial<Record<AccountEventType, readonly string
   [AccountEventType.AccountUpgraded]: ['type'],
 };
 
-/** Declined by the SQL load on purpose (the batch path applies them): api_keys is not loaded in SQL. */
-export const SQL_DECLINED: readonly AccountEventType[] = [T.ApiKeyCreated, T.ApiKeyRenamed, T.ApiKeyDeleted];
+/** Declined by the SQL load on purpose (the batch path applies them): api_keys and the token columns are not loaded in SQL. */
+export const SQL_DECLINED: readonly AccountEventType[] = [
+  T.ApiKeyCreated,
+  T.ApiKeyRenamed,
+  T.ApiKeyDeleted,
+  T.SecondaryAuthTokenCreated,
+  T.SecondaryAuthTokenDeleted,
+  T.AuthTokenPromoted,
+];
 
 /** Feeds `account_read_model` from the global feed (catch-up, rebuild, and any write not made inline). */
 export class AccountReadModelProjection implements Projection {
@@ -422,6 +447,7 @@ function createdRow<At>(sid: string, event: MainAccountCreated | SubaccountCreat
     type: d.type,
     status: 'active',
     auth_token: d.authToken,
+    secondary_auth_token: null,
     suspended_by_owner: false,
     open_subaccounts: 0,
     date_created: at,

@@ -9,6 +9,9 @@ export const AuditEventType = {
   ApiKeyCreated: 'account-api-keys.created',
   ApiKeyUpdated: 'account-api-keys.updated',
   ApiKeyDeleted: 'account-api-keys.deleted',
+  SecondaryAuthTokenCreated: 'account-auth-token.secondary-created',
+  SecondaryAuthTokenDeleted: 'account-auth-token.secondary-deleted',
+  AuthTokenPromoted: 'account-auth-token.promoted',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
@@ -105,6 +108,22 @@ export function auditEntryOf(event: RecordedEvent): AuditEntry | null {
       eventType = AuditEventType.ApiKeyDeleted;
       eventData = { api_key_sid: { previous: event.data.keySid, updated: null }, friendly_name: { previous: event.data.friendlyName, updated: null } };
       description = `API key ${event.data.keySid} deleted`;
+      break;
+    // Tokens have no sid: resource_sid is the account. No token, plain or sealed, in event_data.
+    case AccountEventType.SecondaryAuthTokenCreated:
+      eventType = AuditEventType.SecondaryAuthTokenCreated;
+      eventData = {};
+      description = event.data.replaced ? 'Secondary auth token created (replacing the previous one)' : 'Secondary auth token created';
+      break;
+    case AccountEventType.SecondaryAuthTokenDeleted:
+      eventType = AuditEventType.SecondaryAuthTokenDeleted;
+      eventData = {};
+      description = 'Secondary auth token deleted';
+      break;
+    case AccountEventType.AuthTokenPromoted:
+      eventType = AuditEventType.AuthTokenPromoted;
+      eventData = {};
+      description = 'Secondary auth token promoted to primary; the previous primary no longer authenticates';
       break;
     default:
       return null;

@@ -20,7 +20,14 @@ export const SQL_NOT_AUDITED: readonly AccountEventType[] = [T.SubaccountAdded, 
  * Audited by `apply` only, never loaded in SQL: declined on purpose (by default, like any type not
  * listed above). The credential events: rare, and their entries are auditEntryOf's alone.
  */
-export const SQL_DECLINED: readonly AccountEventType[] = [T.ApiKeyCreated, T.ApiKeyRenamed, T.ApiKeyDeleted];
+export const SQL_DECLINED: readonly AccountEventType[] = [
+  T.ApiKeyCreated,
+  T.ApiKeyRenamed,
+  T.ApiKeyDeleted,
+  T.SecondaryAuthTokenCreated,
+  T.SecondaryAuthTokenDeleted,
+  T.AuthTokenPromoted,
+];
 const AUDITED = SQL_AUDITED;
 const KNOWN_REASONS = ['requested', 'operator', 'owner_suspended', 'owner_reactivated'] as const;
 const METADATA = {

@@ -9,6 +9,8 @@ import { ACCOUNT_STREAM_PREFIX, AccountEventType, fold, isAccountEvent, StreamVe
 import { VerifyReadModelQuery, type Drift, type TimeInversion, type UnopenableSecret, type VerifyReport } from './verify-read-model.query';
 
 const MAX_UNOPENABLE_LISTED = 1_000;
+/** Never shown by verify, not even sealed. */
+const SEALED = new Set(['auth_token', 'secondary_auth_token']);
 
 /**
  * Walks the streams in batches (constant memory), folds each with the domain's evolve and
@@ -76,7 +78,11 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
       for (const [streamId, streamEvents] of byStream) {
         const sid = streamId.slice(ACCOUNT_STREAM_PREFIX.length);
         for (const e of streamEvents) {
-          if (e.type === AccountEventType.MainAccountCreated || e.type === AccountEventType.SubaccountCreated) {
+          if (
+            e.type === AccountEventType.MainAccountCreated ||
+            e.type === AccountEventType.SubaccountCreated ||
+            e.type === AccountEventType.SecondaryAuthTokenCreated
+          ) {
             checkSecret(sid, `${e.type} v${e.stream_version}`, (e.data as { authToken?: unknown } | null)?.authToken, sid);
           }
           if (!e.runs_back) continue;
@@ -108,6 +114,9 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
         }
         // The same string as the event's is already checked; anything else is opened too.
         if (row.auth_token !== state.authToken) checkSecret(sid, 'account_read_model', row.auth_token, sid);
+        if (row.secondary_auth_token !== null && row.secondary_auth_token !== state.secondaryAuthToken) {
+          checkSecret(sid, 'account_read_model secondary_auth_token', row.secondary_auth_token, sid);
+        }
         const expected: Record<string, unknown> = {
           owner_account_sid: state.ownerAccountSid,
           is_main: state.isMain,
@@ -115,6 +124,7 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
           type: state.type,
           status: state.status,
           auth_token: state.authToken,
+          secondary_auth_token: state.secondaryAuthToken,
           suspended_by_owner: state.suspendedByOwner,
           open_subaccounts: state.openSubaccounts.length,
           version: state.version,
@@ -140,8 +150,8 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
             drifts.push({
               sid,
               field,
-              expected: field === 'auth_token' ? '(sealed token from the log)' : show(field, value),
-              actual: field === 'auth_token' ? '(differs)' : show(field, actual[field]),
+              expected: SEALED.has(field) ? (value === null ? null : '(sealed token from the log)') : show(field, value),
+              actual: SEALED.has(field) ? (actual[field] === null ? null : '(differs)') : show(field, actual[field]),
             });
           }
         }
