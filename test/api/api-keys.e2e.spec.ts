@@ -4,6 +4,7 @@ import type { AccountRecord } from '@accountable/accounts';
 import { openRuntime, type Runtime } from '@accountable/platform';
 import { createApiApp } from '../../apps/api/src/app.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { child, csvRecords, parseXml, textsOf } from '../support/wire-formats';
 import { clientFor, raw, restError, settle, streamEvents } from './accounts-api.helpers';
 
 const KEY_FIELDS = ['date_created', 'date_updated', 'friendly_name', 'sid'];
@@ -189,5 +190,32 @@ describe('API keys (v2010 Keys) through twilio-node and on the wire', () => {
     expect(audit[2].eventData).toEqual({ api_key_sid: { previous: null, updated: created.sid }, friendly_name: { previous: null, updated: 'a' } });
     expect(JSON.stringify(audit)).not.toContain(created.secret);
     expect(JSON.stringify(audit)).not.toContain(events[1].data.secretVerifier);
+  });
+
+  it('XML and CSV as for Accounts: by the URL suffix (none or .xml: XML), errors in the same format', async () => {
+    const owner = await t.createMain('Formats');
+    const created = await raw(t, `/2010-04-01/Accounts/${owner.sid}/Keys.xml`, { as: owner, body: { FriendlyName: '=1+1 <b>' } });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('content-type')).toMatch(/^application\/xml/);
+    const key = textsOf(child(parseXml(created.text).root, 'Key'));
+    expect(Object.keys(key)).toEqual(['Sid', 'FriendlyName', 'DateCreated', 'DateUpdated', 'Secret']);
+    expect(key.FriendlyName).toBe('=1+1 <b>');
+    expect(key.Secret).toMatch(/^[0-9A-Za-z]{32}$/);
+    const bare = await raw(t, `/2010-04-01/Accounts/${owner.sid}/Keys/${key.Sid}`, { as: owner });
+    expect(textsOf(child(parseXml(bare.text).root, 'Key'))).toEqual({ Sid: key.Sid, FriendlyName: '=1+1 <b>', DateCreated: key.DateCreated, DateUpdated: key.DateUpdated });
+    const list = parseXml((await raw(t, `/2010-04-01/Accounts/${owner.sid}/Keys`, { as: owner })).text).root;
+    const keys = child(list, 'Keys');
+    expect(keys.attributes).toMatchObject({ page: '0', pagesize: '50', uri: `/2010-04-01/Accounts/${owner.sid}/Keys?PageSize=50&Page=0`, nextpageuri: '' });
+    expect(keys.children.map((k) => textsOf(k).Sid)).toEqual([key.Sid]);
+    const csv = await raw(t, `/2010-04-01/Accounts/${owner.sid}/SigningKeys.csv`, { as: owner });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csvRecords(csv.text)).toEqual([{ Sid: key.Sid, FriendlyName: '=1+1 <b>', DateCreated: key.DateCreated, DateUpdated: key.DateUpdated }]);
+    expect(csv.text).toContain("'=1+1"); // the formula guard
+    const renamed = await raw(t, `/2010-04-01/Accounts/${owner.sid}/Keys/${key.Sid}.csv`, { as: owner, body: { FriendlyName: 'plain' } });
+    expect(csvRecords(renamed.text)[0].FriendlyName).toBe('plain');
+    const error = await raw(t, `/2010-04-01/Accounts/${owner.sid}/Keys/AC${'0'.repeat(32)}.xml`, { as: owner });
+    expect(error.status).toBe(400);
+    expect(textsOf(child(parseXml(error.text).root, 'RestException'))).toMatchObject({ Code: '70002', Status: '400' });
+    expect((await raw(t, `/2010-04-01/Accounts/${owner.sid}/Keys/${key.Sid}.xml`, { as: owner, method: 'DELETE' })).status).toBe(204);
   });
 });

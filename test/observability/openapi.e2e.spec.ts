@@ -29,7 +29,10 @@ describe('API documentation', () => {
     // One path per operation: the XML and CSV twins of the 2010 paths are left out.
     expect(new Set(operations).size).toBe(operations.length);
     expect(operations).toEqual(
-      expect.arrayContaining(['ListAccount', 'CreateAccount', 'FetchAccount', 'UpdateAccount', 'ListEvent', 'FetchEvent', 'ListAccountHistory', 'FetchAccountState']),
+      expect.arrayContaining([
+        'ListAccount', 'CreateAccount', 'FetchAccount', 'UpdateAccount', 'ListEvent', 'FetchEvent', 'ListAccountHistory', 'FetchAccountState',
+        'ListKey', 'CreateNewKey', 'FetchKey', 'UpdateKey', 'DeleteKey', 'CreateSecondaryAuthToken', 'DeleteSecondaryAuthToken', 'UpdateAuthTokenPromotion',
+      ]),
     );
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/2010-04-01/Accounts.json', '/v1/Events', '/v1/Events/{sid}', '/v1/Accounts/{sid}/History', '/v1/Accounts/{sid}/State']),
@@ -39,6 +42,9 @@ describe('API documentation', () => {
     expect(doc.components.schemas).toHaveProperty('TwilioErrorSchema');
     expect(doc.components.schemas).toHaveProperty('AccountHistoryPageSchema');
     expect(doc.components.schemas).toHaveProperty('AccountStateSchema');
+    expect(doc.components.schemas).toHaveProperty('NewApiKeySchema');
+    expect(doc.paths['/2010-04-01/Accounts/{sid}/Keys.json'].post.responses).toHaveProperty('201');
+    expect(doc.paths['/v1/AuthTokens/Promote'].post.responses).toHaveProperty('200');
     expect(doc.components.securitySchemes).toHaveProperty('accountSid_authToken');
     expect(doc.paths['/2010-04-01/Accounts.json'].post.responses).toHaveProperty('201');
   });

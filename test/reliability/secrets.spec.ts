@@ -19,7 +19,7 @@ import { recordResult } from './support/results';
  * in DATA_DIR only its user can read (mode 0600), never to the log stream. The main run sets
  * DATABASE_URL; the first run is a second service on an embedded PostgreSQL of its own.
  */
-describe('secrets: no auth token in logs, audit or the event log', () => {
+describe('secrets: no auth token, secondary token or API key secret in logs, audit or the event log', () => {
   let database: TestDatabase;
   let dataDir: string;
   let firstRunDir: string;
@@ -41,7 +41,7 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
   });
 
   it('a full debug-level run: every token issued or tried is absent from logs, audit rows and stored events', async () => {
-    const figures = { 'tokens issued': 0, 'wrong tokens tried': 0, requests: 0, 'CLI commands': 0, 'first run, piped': 0, 'log lines searched': 0, 'table rows searched': 0 };
+    const figures = { 'tokens issued': 0, 'wrong tokens tried': 0, 'key secrets and secondary tokens': 0, requests: 0, 'CLI commands': 0, 'first run, piped': 0, 'log lines searched': 0, 'table rows searched': 0 };
     let held = '';
     try {
       const env = { DATABASE_URL: database.url, ENCRYPTION_KEY: randomBytes(32).toString('hex'), DATA_DIR: dataDir, READ_DATABASE_URL: undefined };
@@ -51,7 +51,7 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       const cli = async (args: string[]) => {
         const result = await runCli(args, { ...env, LOG_LEVEL: 'debug' });
         figures['CLI commands']++;
-        if (args[0] === 'create-main') {
+        if (args[0] === 'create-main' || args[0] === 'rotate-token') {
           documentedOutput.push(result.stdout);
           cliOutputs.push({ args, result: { ...result, stdout: '' } });
         } else {
@@ -126,6 +126,35 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       await expectStatus('/metrics', {}, 200);
       await expectStatus('/health/ready', {}, 200);
 
+      // API keys and secondary tokens: every secret issued or tried is searched for too.
+      const credentialSecrets: Credentials[] = [];
+      const keyA = (await expectStatus(`/2010-04-01/Accounts/${main.sid}/Keys.json`, { as: main, body: { FriendlyName: 'secret key' } }, 201)).json;
+      const keyB = (await expectStatus(`/2010-04-01/Accounts/${subs[0].sid}/Keys.json`, { as: subs[0], body: {} }, 201)).json;
+      const [liveKey, deletedKey] = [keyA, keyB].map((k) => ({ sid: k.sid as string, authToken: k.secret as string }));
+      credentialSecrets.push(liveKey, deletedKey);
+      await expectStatus('/v1/Events?PageSize=5', { as: liveKey }, 200);
+      await expectStatus(`/2010-04-01/Accounts/${main.sid}.json`, { as: liveKey }, 401);
+      await expectStatus(`/2010-04-01/Accounts/${main.sid}/Keys.json`, { as: liveKey, body: { FriendlyName: liveKey.authToken } }, 401);
+      await expectStatus(`/2010-04-01/Accounts/${main.sid}/Keys/${liveKey.sid}.json`, { as: main }, 200);
+      await expectStatus(`/2010-04-01/Accounts/${main.sid}/Keys.json`, { as: main }, 200);
+      const wrongSecret = randomBytes(24).toString('base64url').slice(0, 32);
+      credentialSecrets.push({ sid: liveKey.sid, authToken: wrongSecret });
+      await expectStatus('/v1/Events', { as: { sid: liveKey.sid, authToken: wrongSecret } }, 401);
+      await expectStatus(`/2010-04-01/Accounts/${subs[0].sid}/Keys/${deletedKey.sid}.json`, { as: subs[0], method: 'DELETE' }, 204);
+      await expectStatus('/v1/Events', { as: deletedKey }, 401);
+      // subs[1]: a secondary, replaced by a second one, which is promoted; main keeps a secondary.
+      const first = (await expectStatus('/v1/AuthTokens/Secondary', { as: subs[1], method: 'POST' }, 201)).json.secondary_auth_token as string;
+      const second = (await expectStatus('/v1/AuthTokens/Secondary', { as: subs[1], method: 'POST' }, 201)).json.secondary_auth_token as string;
+      credentialSecrets.push({ sid: subs[1].sid, authToken: first }, { sid: subs[1].sid, authToken: second });
+      await expectStatus(`/2010-04-01/Accounts/${subs[1].sid}.json`, { as: { sid: subs[1].sid, authToken: first } }, 401);
+      await expectStatus(`/2010-04-01/Accounts/${subs[1].sid}.json`, { as: { sid: subs[1].sid, authToken: second } }, 200);
+      expect((await expectStatus('/v1/AuthTokens/Promote', { as: subs[1], method: 'POST' }, 200)).json.auth_token).toBe(second);
+      await expectStatus(`/2010-04-01/Accounts/${subs[1].sid}.json`, { as: subs[1] }, 401);
+      await expectStatus('/v1/AuthTokens/Secondary', { as: { sid: subs[1].sid, authToken: second }, method: 'DELETE' }, 404);
+      const mainSecondary = (await expectStatus('/v1/AuthTokens/Secondary', { as: main, method: 'POST' }, 201)).json.secondary_auth_token as string;
+      credentialSecrets.push({ sid: main.sid, authToken: mainSecondary });
+      await expectStatus('/2010-04-01/Accounts.json', { as: { sid: main.sid, authToken: mainSecondary } }, 200);
+
       // The operator's commands, cascades included.
       await cli(['suspend', main.sid, '--json']);
       await cli(['reactivate', main.sid, '--json']);
@@ -140,8 +169,18 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       await cli(['projections', 'rebuild', 'audit', '--json']);
       await cli(['verify', '--json']);
       await cli(['migrate', '--json']);
-      // The issued tokens are real (so the search looks for the right strings).
-      for (const c of issued.filter((c) => c.sid !== subs[3].sid)) await expectStatus(`/2010-04-01/Accounts/${c.sid}.json`, { as: c }, 200);
+      await cli(['keys', main.sid]);
+      await cli(['keys', subs[0].sid, '--json']);
+      const rotated = JSON.parse((await cli(['rotate-token', subs[2].sid, '--json'])).stdout).auth_token as string;
+      credentialSecrets.push({ sid: subs[2].sid, authToken: rotated });
+      // The issued tokens are real (so the search looks for the right strings); the rotated ones are refused now.
+      const retired = [subs[1].sid, subs[2].sid];
+      for (const c of issued.filter((c) => c.sid !== subs[3].sid && !retired.includes(c.sid))) await expectStatus(`/2010-04-01/Accounts/${c.sid}.json`, { as: c }, 200);
+      for (const c of issued.filter((c) => retired.includes(c.sid))) await expectStatus(`/2010-04-01/Accounts/${c.sid}.json`, { as: c }, 401);
+      for (const c of [{ sid: subs[1].sid, authToken: second }, { sid: subs[2].sid, authToken: rotated }, { sid: main.sid, authToken: mainSecondary }]) {
+        await expectStatus(`/2010-04-01/Accounts/${c.sid}.json`, { as: c }, 200);
+      }
+      await expectStatus('/v1/Events', { as: liveKey }, 200);
 
       expect(await service.stop('SIGTERM')).toBe(0);
       const serviceLog = service.output();
@@ -174,12 +213,14 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       const needles = [
         ...issued.flatMap((c) => [c.authToken, c.authToken.toUpperCase(), basic(c).slice('Basic '.length)]),
         ...tried.flatMap((token) => [token, basic({ sid: main.sid, authToken: token }).slice('Basic '.length)]),
+        ...credentialSecrets.flatMap((c) => [c.authToken, basic(c).slice('Basic '.length)]),
       ];
+      figures['key secrets and secondary tokens'] = credentialSecrets.length;
 
       // The haystacks.
       const haystacks: { name: string; text: string }[] = [{ name: 'service output (LOG_LEVEL=debug)', text: serviceLog }];
       for (const { args, result } of cliOutputs) haystacks.push({ name: `cli ${args.join(' ')}`, text: `${result.stdout}\n${result.stderr}` });
-      for (const table of ['events', 'audit_history', 'idempotency_keys', 'account_read_model', 'streams', 'projection_checkpoints', 'projection_parked_events']) {
+      for (const table of ['events', 'audit_history', 'idempotency_keys', 'account_read_model', 'api_keys', 'streams', 'projection_checkpoints', 'projection_parked_events']) {
         const { rows } = await database.pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t`);
         figures['table rows searched'] += rows.length;
         haystacks.push({ name: `table ${table}`, text: rows.map((r) => r.row).join('\n') });
@@ -194,6 +235,7 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
       expect(serviceLog.split('\n').filter((l) => l.includes('"request_id"')).length).toBeGreaterThanOrEqual(figures.requests);
       // Control: the search finds the token where it is documented to be.
       expect(documentedOutput.join('\n')).toContain(main.authToken);
+      expect(documentedOutput.join('\n')).toContain(rotated);
 
       const found = [
         ...haystacks.flatMap((h) => needles.filter((n) => h.text.includes(n)).map((n) => `${h.name}: ${n}`)),
@@ -211,7 +253,13 @@ describe('secrets: no auth token in logs, audit or the event log', () => {
         expect(row.token).not.toContain(plain);
         expect(row.token).not.toMatch(/^[0-9a-f]{32}$/);
       }
-      held = "no token (plain, upper-case or as a Basic header) in any log, CLI output, table or server log; the first run's only in its 0600 file";
+      // Secondary tokens are sealed in their events too; key secrets are in no event at all (a verifier only).
+      const { rows: secondaries } = await database.pool.query<{ token: string }>(`SELECT data->>'authToken' AS token FROM events WHERE type = 'SecondaryAuthTokenCreated'`);
+      expect(secondaries).toHaveLength(4);
+      for (const row of secondaries) expect(row.token).not.toMatch(/^[0-9a-f]{32}$/);
+      const { rows: verifiers } = await database.pool.query<{ verifier: string }>(`SELECT data->>'secretVerifier' AS verifier FROM events WHERE type = 'ApiKeyCreated'`);
+      expect(verifiers.map((r) => r.verifier)).toEqual([expect.stringMatching(/^v1\./), expect.stringMatching(/^v1\./)]);
+      held = "no token, secondary token or API key secret (plain, upper-case or as a Basic header) in any log, CLI output, table or server log; the first run's only in its 0600 file";
     } finally {
       recordResult({ item: 7, title: 'Secrets (debug logs, audit, events)', figures, held });
     }

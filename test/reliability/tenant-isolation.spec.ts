@@ -22,7 +22,9 @@ interface Account {
 
 /**
  * Every endpoint × every principal: nobody, a wrong token, a main account, its subaccount, a
- * sibling subaccount, another tenant's main account, a suspended and a closed subaccount. Each
+ * sibling subaccount and its secondary token, another tenant's main account, a suspended and a
+ * closed subaccount; then two API keys (A1's, B1's), which are their account on /v1/Events and
+ * refused everywhere else. Keys of every account are listed, fetched, renamed and deleted by all. Each
  * request has one expected status and Twilio code, and no response may name an account or event
  * sid the principal may not see (unless the request itself named it) — including through page
  * tokens minted by another tenant and audit filters naming another tenant's sids. Writes that
@@ -31,6 +33,8 @@ interface Account {
 describe('tenant isolation matrix', () => {
   let t: TestApp;
   const accounts: Record<string, Account> = {};
+  /** API keys (sid, secret) by the account that owns them. */
+  const keys: Record<string, Credentials> = {};
   let principals: Principal[] = [];
 
   beforeAll(async () => {
@@ -59,6 +63,15 @@ describe('tenant isolation matrix', () => {
       if (status !== 'active') expect(describeOutcome(await send(t.baseUrl, `/2010-04-01/Accounts/${sub.sid}.json`, { as: owner, body: { Status: status } }))).toMatch(/^200 /);
       accounts[name] = { name, sid: sub.sid, status, isMain: false, friendlyName: `${name} itself` };
     }
+    // Credentials of their own: an API key on A1 and on B1, and a secondary token on A2.
+    for (const [name, owner] of [['A1', mainA], ['B1', mainB]] as const) {
+      const key = await send(t.baseUrl, `/2010-04-01/Accounts/${accounts[name].sid}/Keys.json`, { as: owner, body: { FriendlyName: `key of ${name}` } });
+      expect(describeOutcome(key)).toMatch(/^201 /);
+      keys[name] = { sid: (key as any).json.sid, authToken: (key as any).json.secret };
+    }
+    const secondary = await send(t.baseUrl, '/v1/AuthTokens/Secondary', { as: creds.A2, method: 'POST' });
+    expect(describeOutcome(secondary)).toMatch(/^201 /);
+    const a2Secondary = { sid: creds.A2.sid, authToken: (secondary as any).json.secondary_auth_token };
     await t.drainProjections();
     const sidsOf = (...names: string[]) => new Set(names.map((n) => accounts[n].sid));
     const principal = (name: string, c: Credentials | undefined, visible: Set<string>, authenticates: boolean, owner?: string): Principal => ({
@@ -74,6 +87,7 @@ describe('tenant isolation matrix', () => {
       principal('main A', mainA, sidsOf('A', 'A1', 'A2', 'A3', 'A4'), true),
       principal('its subaccount A1', creds.A1, sidsOf('A1'), true, mainA.sid),
       principal('sibling subaccount A2', creds.A2, sidsOf('A2'), true, mainA.sid),
+      principal('secondary token of A2', a2Secondary, sidsOf('A2'), true, mainA.sid),
       principal('other main B', mainB, sidsOf('B', 'B1'), true),
       principal('suspended subaccount A3', creds.A3, new Set(), false, mainA.sid),
       principal('closed subaccount A4', creds.A4, new Set(), false, mainA.sid),
@@ -81,7 +95,7 @@ describe('tenant isolation matrix', () => {
   });
   afterAll(() => t?.close());
 
-  it('8 principals × every endpoint: the expected status and code each time, zero leaks', async () => {
+  it('9 principals and 2 API keys × every endpoint: the expected status and code each time, zero leaks', async () => {
     const figures = { principals: principals.length, accounts: Object.keys(accounts).length, requests: 0, 'page tokens crossed': 0, 'leaks found': 0 };
     let held = '';
     const wrong: string[] = [];
@@ -93,6 +107,7 @@ describe('tenant isolation matrix', () => {
       const readModelBefore = await readModel();
       const allAccountSids = Object.values(accounts).map((a) => a.sid);
       const unknownSid = `AC${'0'.repeat(32)}`;
+      const visibleKeys = (p: Principal) => Object.entries(keys).filter(([name]) => p.visible.has(accounts[name].sid)).map(([, key]) => key.sid);
       const visibleEvents = (p: Principal) => new Set(audit.filter((e) => p.visible.has(e.resource_sid)).map((e) => e.sid));
 
       /** One request: checks status and code, and scans the body for sids the principal may not see. */
@@ -103,11 +118,11 @@ describe('tenant isolation matrix', () => {
         const ok = o.kind === 'response' && o.status === status && (status < 300 || isTwilioError(o, status, code));
         if (!ok) wrong.push(`${p.name} → ${label} ${path}: expected ${status}${code ? ` ${code}` : ''}, got ${describeOutcome(o)}`);
         if (o.kind === 'response') {
-          const allowed = new Set([...p.visible, ...p.knows, ...visibleEvents(p)]);
+          const allowed = new Set([...p.visible, ...p.knows, ...visibleEvents(p), ...visibleKeys(p)]);
           // A created subaccount is the caller's from now on.
           if (o.status === 201 && typeof o.json?.sid === 'string') allowed.add(o.json.sid);
           const named = `${path} ${JSON.stringify(options.body ?? {})}`;
-          for (const sid of o.text.match(/A[CE][0-9a-f]{32}/g) ?? []) {
+          for (const sid of o.text.match(/(?:A[CE]|SK)[0-9a-f]{32}/g) ?? []) {
             if (!allowed.has(sid) && !named.includes(sid)) {
               figures['leaks found']++;
               wrong.push(`LEAK ${p.name} → ${label} ${path}: the answer names ${sid}`);
@@ -152,6 +167,36 @@ describe('tenant isolation matrix', () => {
           await check(p, `status ${target.name}`, path, auth(statusExpected), { body: { Status: status } });
         }
 
+        // API keys of every account: listed and fetched where the account is visible; elsewhere
+        // 404, a creation, a rename and a deletion included (each a real change if it leaked).
+        for (const target of Object.values(accounts)) {
+          const keysPath = `/2010-04-01/Accounts/${target.sid}/Keys.json`;
+          const sees = p.visible.has(target.sid);
+          const list = await check(p, `keys of ${target.name}`, keysPath, auth(sees ? [200] : [404, 20404]));
+          if (sees && p.authenticates && list.kind === 'response') {
+            const listed = list.json.keys.map((k: { sid: string }) => k.sid);
+            const expected = keys[target.name] ? [keys[target.name].sid] : [];
+            if (listed.join() !== expected.join()) wrong.push(`${p.name}: keys of ${target.name} lists ${listed.join(', ')}`);
+          }
+          if (!sees) await check(p, `create key on ${target.name}`, keysPath, auth([404, 20404]), { body: { FriendlyName: `by ${p.name}` } });
+          for (const [owner, key] of Object.entries(keys)) {
+            const keyPath = `/2010-04-01/Accounts/${target.sid}/Keys/${key.sid}.json`;
+            // A key is found only under its own account, by whoever sees that account.
+            const found = sees && owner === target.name;
+            await check(p, `fetch key of ${owner} under ${target.name}`, keyPath, auth(found ? [200] : [404, 20404]));
+            if (!found) {
+              await check(p, `rename key of ${owner} under ${target.name}`, keyPath, auth([404, 20404]), { body: { FriendlyName: `hijacked by ${p.name}` } });
+              await check(p, `delete key of ${owner} under ${target.name}`, keyPath, auth([404, 20404]), { method: 'DELETE' });
+            }
+          }
+        }
+        // Auth tokens act on the caller's own account only: with no secondary token, promotion and
+        // deletion find nothing (A2's are left alone: it has one).
+        if (p.creds?.sid !== accounts.A2.sid) {
+          await check(p, 'promote', '/v1/AuthTokens/Promote', auth([404, 20404]), { method: 'POST' });
+          await check(p, 'delete secondary', '/v1/AuthTokens/Secondary', auth([404, 20404]), { method: 'DELETE' });
+        }
+
         // The audit: the list holds exactly the visible events; filters naming another tenant find nothing.
         const events = await check(p, 'events', '/v1/Events?PageSize=1000', auth([200]));
         if (p.authenticates && events.kind === 'response') {
@@ -177,6 +222,31 @@ describe('tenant isolation matrix', () => {
           for (const method of ['PUT', 'DELETE', 'PATCH']) await check(p, method, path, auth([405, 20004]), { method, body: { FriendlyName: 'x' } });
         }
         await check(p, 'POST', `/v1/Events/${audit[0].sid}`, auth([405, 20004]), { method: 'POST' });
+      }
+
+      // An API key is its account on /v1/Events and nothing on Accounts, Keys or AuthTokens (401 20003).
+      for (const [owner, key] of Object.entries(keys)) {
+        // Like its subaccount: it knows its owner (the events' account_sid).
+        const ownerSid = owner.startsWith('A') ? accounts.A.sid : accounts.B.sid;
+        const p: Principal = { name: `API key of ${owner}`, creds: key, visible: new Set([accounts[owner].sid]), knows: new Set([accounts[owner].sid, ownerSid]), authenticates: true };
+        const events = await check(p, 'events', '/v1/Events?PageSize=1000', [200]);
+        if (events.kind === 'response') {
+          const listed = events.json.events.map((e: { sid: string }) => e.sid).sort();
+          if (listed.join() !== [...visibleEvents(p)].sort().join()) wrong.push(`${p.name}: /v1/Events lists ${listed.length} events, expected ${visibleEvents(p).size}`);
+        }
+        for (const target of Object.values(accounts)) {
+          await check(p, `fetch ${target.name}`, `/2010-04-01/Accounts/${target.sid}.json`, unauthorized);
+          await check(p, `rename ${target.name}`, `/2010-04-01/Accounts/${target.sid}.json`, unauthorized, { body: { FriendlyName: `hijacked by ${p.name}` } });
+          await check(p, `keys of ${target.name}`, `/2010-04-01/Accounts/${target.sid}/Keys.json`, unauthorized);
+          await check(p, `create key on ${target.name}`, `/2010-04-01/Accounts/${target.sid}/Keys.json`, unauthorized, { body: {} });
+          const o = await check(p, `events ResourceSid=${target.name}`, `/v1/Events?ResourceSid=${target.sid}&PageSize=1000`, [200]);
+          if (o.kind === 'response' && !p.visible.has(target.sid) && o.json.events.length > 0) wrong.push(`${p.name}: ResourceSid of ${target.name} returned events`);
+        }
+        await check(p, 'list', '/2010-04-01/Accounts.json', unauthorized);
+        await check(p, 'create', '/2010-04-01/Accounts.json', unauthorized, { body: { FriendlyName: `by ${p.name}` } });
+        await check(p, 'create secondary', '/v1/AuthTokens/Secondary', unauthorized, { method: 'POST' });
+        await check(p, 'promote', '/v1/AuthTokens/Promote', unauthorized, { method: 'POST' });
+        for (const event of audit) await check(p, 'fetch event', `/v1/Events/${event.sid}`, p.visible.has(event.resource_sid) ? [200] : [404, 20404]);
       }
 
       // Page tokens minted by one tenant, used by every other principal: only the caller's own rows come back.

@@ -13,8 +13,13 @@ import {
   type CommandContext,
 } from '@accountable/accounts';
 import {
+  apiKeyCsv,
+  apiKeyPageCsv,
+  apiKeyPageXml,
+  apiKeyXml,
   isAccountSid,
   isApiKeySid,
+  withoutSuffix,
   parsePage,
   parsePageSize,
   toApiKeyPage,
@@ -27,13 +32,20 @@ import {
   type NewApiKeyResource,
 } from '@accountable/twilio';
 import { AuthCaller, Authenticated, NamedAccount } from '../http/basic-auth';
+import { Represented } from '../http/representation.interceptor';
 import { ApiContext } from '../http/request-context';
 import { ApiKeyPageSchema, ApiKeySchema, NewApiKeySchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
 import { ApiKeyDto, ListApiKeysQueryDto } from './api-key.dto';
 
-/** `Keys` and `SigningKeys`: the same resource (CREDENTIALS.md §1), served by the same handlers. */
-const LIST = ['Accounts/:sid/Keys.json', 'Accounts/:sid/SigningKeys.json'];
+/**
+ * `Keys` and `SigningKeys`: the same resource (CREDENTIALS.md §1), served by the same handlers,
+ * each path in the three representations of the 2010 API, chosen by the URL's suffix (no suffix or
+ * `.xml`: XML, `.json`, `.csv`), as Accounts. `{Sid}` carries its suffix.
+ */
+const LIST = ['Keys', 'SigningKeys'].flatMap((name) => ['', '.json', '.xml', '.csv'].map((suffix) => `Accounts/:sid/${name}${suffix}`));
 const INSTANCE = ['Accounts/:sid/Keys/:keySid', 'Accounts/:sid/SigningKeys/:keySid'];
+const KEY = Represented<ApiKeyResource>({ xml: apiKeyXml, csv: apiKeyCsv });
+const PAGE = Represented<ApiKeyPage>({ xml: apiKeyPageXml, csv: apiKeyPageCsv });
 const namesAccount = ({ sid }: Record<string, string>) => (isAccountSid(sid) ? sid : null);
 
 /**
@@ -55,6 +67,7 @@ export class ApiKeysController {
   @ApiOperation({ operationId: 'ListKey', summary: 'The account’s API keys, oldest first (no secrets)' })
   @ApiParam({ name: 'sid', description: 'The account sid' })
   @ApiOkResponse({ type: ApiKeyPageSchema })
+  @PAGE
   @Authenticated(namesAccount)
   async list(
     @AuthCaller() caller: Caller,
@@ -75,6 +88,7 @@ export class ApiKeysController {
   @ApiParam({ name: 'sid', description: 'The account sid' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiCreatedResponse({ type: NewApiKeySchema })
+  @KEY
   @ApiResponse({ status: 400, description: 'FriendlyName over 64 characters (70001), too many keys (70151), a closed account (21479)', type: TwilioErrorSchema })
   @HttpCode(201)
   @Authenticated(namesAccount)
@@ -95,6 +109,7 @@ export class ApiKeysController {
   @ApiOperation({ operationId: 'FetchKey', summary: 'One API key (no secret)' })
   @ApiParam({ name: 'keySid', description: '{Sid}.json — SK + 32 hex, then .json (70002 otherwise)' })
   @ApiOkResponse({ type: ApiKeySchema })
+  @KEY
   @ApiResponse({ status: 400, description: 'Not an SK sid (70002)', type: TwilioErrorSchema })
   @Authenticated(namesAccount)
   async fetch(
@@ -115,6 +130,7 @@ export class ApiKeysController {
   @ApiParam({ name: 'keySid', description: '{Sid}.json — SK + 32 hex, then .json (70002 otherwise)' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: ApiKeySchema })
+  @KEY
   @ApiResponse({ status: 400, description: 'Not an SK sid (70002), FriendlyName over 64 characters (70001)', type: TwilioErrorSchema })
   @HttpCode(200)
   @Authenticated(namesAccount)
@@ -151,22 +167,26 @@ export class ApiKeysController {
     await this.commands.execute(new DeleteApiKeyCommand(accountSid, keySidOf(keySidJson), context));
   }
 
+  // Credentials first, as for Accounts: without good ones the answer is 401 whatever the method.
   @Put([...LIST, ...INSTANCE])
   @ApiExcludeEndpoint()
+  @Authenticated()
   put(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw notAllowed(request);
   }
 
   @Patch([...LIST, ...INSTANCE])
   @ApiExcludeEndpoint()
+  @Authenticated()
   patch(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw notAllowed(request);
   }
 
   @Delete(LIST)
   @ApiExcludeEndpoint()
+  @Authenticated()
   deleteList(@Req() request: FastifyRequest): never {
-    throw TwilioErrors.methodNotAllowed(request.method);
+    throw notAllowed(request);
   }
 
   /** The path's account, if the caller may see it; anything else (malformed included) is 404, as for Accounts. */
@@ -176,17 +196,23 @@ export class ApiKeysController {
   }
 }
 
-/** `{Sid}.json` with an SK sid, else 400 70002 (LIVE Test 18). */
-function keySidOf(sidJson: string): string {
-  const sid = sidJson.endsWith('.json') ? sidJson.slice(0, -'.json'.length) : sidJson;
+/** `{Sid}` with an SK sid (and a suffix or none), else 400 70002 (LIVE Test 18). */
+function keySidOf(segment: string): string {
+  const sid = withoutSuffix(segment).name;
   if (!isApiKeySid(sid)) throw TwilioErrors.invalidApiKeySid();
   return sid;
 }
 
 function collectionOf(request: FastifyRequest): ApiKeyCollection {
-  return pathOf(request).endsWith('/SigningKeys.json') ? 'SigningKeys' : 'Keys';
+  return /\/SigningKeys(\.\w+)?$/.test(pathOf(request)) ? 'SigningKeys' : 'Keys';
 }
 
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0];
+}
+
+/** 405 with what the path allows: the list GET and POST, a key also DELETE. */
+function notAllowed(request: FastifyRequest) {
+  const list = /\/(Signing)?Keys(\.\w+)?$/.test(pathOf(request));
+  return TwilioErrors.methodNotAllowed(request.method, list ? ['GET', 'HEAD', 'POST'] : ['GET', 'HEAD', 'POST', 'DELETE']);
 }

@@ -30,9 +30,11 @@ export interface RenameApiKey {
   readonly friendlyName?: string;
 }
 
+/** An unknown key is 20404 before anything else, on a closed account too. */
 export function renameApiKey(command: RenameApiKey, state: AccountState): ApiKeyRenamed[] {
-  const account = requireOpen(state);
-  const previous = requireKey(account, command.keySid);
+  if (state === null) throw new AccountRuleError('account_not_found', 'The account does not exist');
+  const previous = requireKey(state, command.keySid);
+  requireOpen(state);
   if (command.friendlyName === undefined) return [];
   const friendlyName = validName(command.friendlyName);
   if (friendlyName === previous) return [];

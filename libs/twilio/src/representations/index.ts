@@ -4,3 +4,4 @@ export * from './twilio-csv';
 export * from './account.representations';
 export * from './version.resource';
 export * from './error.representations';
+export * from './api-key.representations';
