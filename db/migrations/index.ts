@@ -9,6 +9,7 @@ import * as m0007 from './0007_read_stream_locked';
 import * as m0008 from './0008_events_causation';
 import * as m0009 from './0009_recorded_at_after_lock';
 import * as m0010 from './0010_projection_parked_events';
+import * as m0011 from './0011_ledger';
 import * as m0013 from './0013_events_sealing_key';
 import * as m0014 from './0014_api_keys';
 import * as m0015 from './0015_secondary_auth_token';
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0008_events_causation': m0008,
   '0009_recorded_at_after_lock': m0009,
   '0010_projection_parked_events': m0010,
+  '0011_ledger': m0011,
   '0013_events_sealing_key': m0013,
   '0014_api_keys': m0014,
   '0015_secondary_auth_token': m0015,

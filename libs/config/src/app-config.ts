@@ -31,6 +31,9 @@ export class AppConfig {
   @Matches(/^\s*[0-9a-fA-F]{64}(\s*,\s*[0-9a-fA-F]{64})*\s*$/, { message: 'ENCRYPTION_PREVIOUS_KEYS must be 64-hex-character keys, comma-separated' })
   ENCRYPTION_PREVIOUS_KEYS?: string;
 
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[0-9a-fA-F]{64}$/, { message: 'LEDGER_SIGNING_KEY must be 64 hex characters (an Ed25519 private key)' })
+  LEDGER_SIGNING_KEY?: string;
+
   @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0, { message: 'PORT must be between 0 and 65535' }) @Max(65535, { message: 'PORT must be between 0 and 65535' })
   PORT = 3000;
 
@@ -198,7 +201,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const known = Object.keys(new AppConfig());
   const picked: Record<string, unknown> = {};
-  for (const key of [...known, 'DATABASE_URL', 'READ_DATABASE_URL', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS', 'PUBLIC_URL', 'LOG_FORMAT']) if (env[key] !== undefined) picked[key] = env[key];
+  for (const key of [...known, 'DATABASE_URL', 'READ_DATABASE_URL', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS', 'LEDGER_SIGNING_KEY', 'PUBLIC_URL', 'LOG_FORMAT']) if (env[key] !== undefined) picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { forbidUnknownValues: false });
   if (errors.length) {

@@ -135,6 +135,23 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+/** The ledger's tree (migration 0011): per leaf, its hash and the perfect subtrees it completes. */
+export interface LedgerLeavesTable {
+  leaf_index: number;
+  global_position: number;
+  hashes: Buffer;
+}
+
+/** Signed tree heads (migration 0011). */
+export interface LedgerHeadsTable {
+  tree_size: number;
+  root_hash: Buffer;
+  timestamp_ms: number;
+  key_id: string;
+  public_key: Buffer;
+  signature: Buffer;
+}
+
 export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
@@ -149,6 +166,8 @@ export interface Database extends EventStoreTables {
   api_keys: ApiKeysTable;
   audit_history: AuditHistoryTable;
   idempotency_keys: IdempotencyKeysTable;
+  ledger_leaves: LedgerLeavesTable;
+  ledger_heads: LedgerHeadsTable;
 }
 
 export type { Generated };

@@ -1,6 +1,7 @@
 import { Global, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventStore } from '@accountable/event-store';
+import { HeadSigner } from '@accountable/ledger';
 import { Keyring } from '@accountable/secrets';
 import { ReadYourWrites } from './read-your-writes';
 import type { Runtime } from './runtime';
@@ -32,10 +33,11 @@ export class PlatformModule {
         { provide: READ_DB, useValue: runtime.readDb },
         { provide: EventStore, useValue: eventStore },
         { provide: Keyring, useValue: runtime.keyring },
+        { provide: HeadSigner, useValue: runtime.headSigner },
         ReadYourWrites,
         FeedSignalDrain,
       ],
-      exports: [RUNTIME, DB, READ_DB, EventStore, Keyring, ReadYourWrites],
+      exports: [RUNTIME, DB, READ_DB, EventStore, Keyring, HeadSigner, ReadYourWrites],
     };
   }
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { AppConfig } from '@accountable/config';
 import { Keyring, loadKeys } from '@accountable/secrets';
+import { HeadSigner, loadOrCreateSigningKey } from '@accountable/ledger';
 import {
   createKysely,
   createPool,
@@ -27,6 +28,8 @@ export interface Runtime {
   readDb: Kysely<Database>;
   /** Seals secrets at rest (AES-256-GCM) under the newest key, opens them under any (README, "Encryption keys"). */
   keyring: Keyring;
+  /** Signs the ledger's tree heads (Ed25519); its key is never in the database. */
+  headSigner: HeadSigner;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions
   const keyring = new Keyring(
     await loadKeys({ keyHex: config.ENCRYPTION_KEY, previousKeysHex: config.ENCRYPTION_PREVIOUS_KEYS, dataDir: config.DATA_DIR }),
   );
+  const headSigner = new HeadSigner(await loadOrCreateSigningKey({ keyHex: config.LEDGER_SIGNING_KEY, dataDir: config.DATA_DIR }));
   const target = await resolveDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log: options.log });
   const poolOptions = {
     max: config.DB_POOL_MAX,
@@ -87,6 +91,7 @@ export async function openRuntime(config: AppConfig, options: OpenRuntimeOptions
     db,
     readDb,
     keyring,
+    headSigner,
     async close() {
       if (closed) return;
       closed = true;

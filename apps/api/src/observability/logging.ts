@@ -22,6 +22,7 @@ export const REDACTED_PATHS = [
   '*.authToken',
   '*.password',
   '*.ENCRYPTION_KEY',
+  '*.LEDGER_SIGNING_KEY',
 ];
 
 /**
