@@ -11,6 +11,7 @@ import { KeysCommand } from './commands/keys.command';
 import { RotateTokenCommand } from './commands/rotate-token.command';
 import { MigrateCommand } from './commands/migrate.command';
 import { ReactivateCommand, SuspendCommand, UpgradeCommand } from './commands/operator.commands';
+import { LedgerCommand, LedgerHeadCommand, LedgerProveCommand, LedgerVerifyCommand } from './commands/ledger.command';
 import {
   ProjectionsCommand,
   ProjectionsParkedCommand,
@@ -51,6 +52,10 @@ export class CliModule {
         ProjectionsParkedCommand,
         ProjectionsRetryCommand,
         ProjectionsRebuildCommand,
+        LedgerCommand,
+        LedgerHeadCommand,
+        LedgerVerifyCommand,
+        LedgerProveCommand,
       ],
     };
   }

@@ -5,6 +5,7 @@ import { storedSecretsRefusal } from '@accountable/accounts';
 import { checkDataDir, dataDirHasNoDatabase, describeDatabase, explainStartupFailure, openRuntime, StartupFailure } from '@accountable/platform';
 import { UnknownAccountError, visible } from './cli-output';
 import { CliModule } from './cli.module';
+import { runLedgerCheck } from './commands/ledger.command';
 
 /**
  * Operator CLI. It opens the same database as the service (joining a running embedded server
@@ -106,8 +107,13 @@ function report(error: unknown, config: AppConfig): void {
   process.exitCode = (error as { exitCode?: number }).exitCode ?? EXIT.failed;
 }
 
-const config = loadConfigOrExit(EXIT.usage);
-main(config).catch((error) => {
-  report(error, config);
-  process.exit();
-});
+// `ledger check` is offline by design: an auditor checks a proof with no database, configuration or key.
+if (process.argv[2] === 'ledger' && process.argv[3] === 'check') {
+  void runLedgerCheck(process.argv.slice(4)).then((code) => (process.exitCode = code));
+} else {
+  const config = loadConfigOrExit(EXIT.usage);
+  main(config).catch((error) => {
+    report(error, config);
+    process.exit();
+  });
+}

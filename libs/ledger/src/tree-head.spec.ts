@@ -20,7 +20,7 @@ const event: StoredEvent = {
 
 describe('canonical event encoding', () => {
   it('is RFC 8785 JSON: members sorted, no whitespace, ECMAScript numbers and escapes', () => {
-    expect(canonicalJson({ b: 1, a: [1e21, 0.1, -0, 'é\u2028'], '\u00e9': 1, é: 2 })).toBe('{"a":[1e+21,0.1,0,"é\u2028"],"b":1,"é":2}');
+    expect(canonicalJson({ b: 1, a: [1e21, 0.1, -0, 'é\u2028'], é: 2 })).toBe('{"a":[1e+21,0.1,0,"é\u2028"],"b":1,"é":2}');
     expect(canonicalJson({ '\ud83d\ude00': 1, '\ufb33': 2 })).toBe('{"\ud83d\ude00":1,"\ufb33":2}');
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(TypeError);
   });

@@ -77,12 +77,14 @@ export class ProjectionsRebuildCommand extends CommandRunner {
     });
     const started = Date.now();
     bar.start(1, 0, { speed: 0 });
-    const result = await new ProjectionAdmin(this.db, this.store).rebuild(projection, options.batchSize ?? 5000, ({ applied, total }) => {
-      const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-      bar.setTotal(total);
-      bar.update(applied, { speed: Math.round(applied / seconds) });
-    });
-    bar.stop();
+    // The bar's timer would keep a failed rebuild's process alive: stopped whatever happens.
+    const result = await new ProjectionAdmin(this.db, this.store)
+      .rebuild(projection, options.batchSize ?? 5000, ({ applied, total }) => {
+        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        bar.setTotal(total);
+        bar.update(applied, { speed: Math.round(applied / seconds) });
+      })
+      .finally(() => bar.stop());
     const seconds = (Date.now() - started) / 1000;
     this.out.result(
       options,
