@@ -137,7 +137,7 @@ async function waitForProjections(db: BenchDatabase, timeoutMs = 120_000): Promi
          CROSS JOIN (SELECT transaction_id, global_position FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1) AS head
          LEFT JOIN projection_checkpoints c ON c.name = n
         WHERE c.name IS NULL OR (c.transaction_id, c.global_position) < (head.transaction_id, head.global_position)`,
-      [['accounts', 'owner-cascade', 'audit']],
+      [['accounts', 'owner-cascade', 'audit', 'ledger']],
     );
     if (rows.length === 0) return;
     if (Date.now() > deadline) throw new Error(`projections still behind: ${rows.map((r) => r.name).join(', ')}`);

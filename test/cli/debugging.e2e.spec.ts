@@ -153,7 +153,7 @@ describe('CLI for debugging', () => {
     const status = await runCli(['projections', 'status', '--json'], env);
     expect(status.code).toBe(0);
     const rows = JSON.parse(status.stdout);
-    expect(rows.map((r: { name: string }) => r.name)).toEqual(['accounts', 'owner-cascade', 'audit']);
+    expect(rows.map((r: { name: string }) => r.name)).toEqual(['accounts', 'owner-cascade', 'audit', 'ledger']);
     for (const row of rows) expect(row).toMatchObject({ lag_events: 0, lag_seconds: 0 });
   });
 

@@ -19,7 +19,7 @@ import {
   type Outcome,
 } from './ops.helpers';
 
-const PROJECTIONS = ['accounts', 'owner-cascade', 'audit'];
+const PROJECTIONS = ['accounts', 'owner-cascade', 'audit', 'ledger'];
 const AUDITED_TYPES = ['MainAccountCreated', 'SubaccountCreated', 'AccountRenamed', 'AccountStatusChanged', 'AccountUpgraded'];
 /** The leader dies once the load has run this long and this many requests have been answered… */
 const KILL_AFTER_MS = 1_500;

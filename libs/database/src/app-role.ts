@@ -23,6 +23,9 @@ export const APP_ROLE_GRANTS = {
     projection_checkpoints: READ_WRITE,
     projection_parked_events: READ_WRITE,
     idempotency_keys: READ_WRITE,
+    // The ledger's tree is a read model (DELETE: a reset); its signed heads are only ever added.
+    ledger_leaves: ['SELECT', 'INSERT', 'DELETE'],
+    ledger_heads: ['SELECT', 'INSERT'],
     kysely_migration: ['SELECT'],
     kysely_migration_lock: ['SELECT'],
   } as Record<string, readonly string[]>,
