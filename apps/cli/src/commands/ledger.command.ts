@@ -126,7 +126,8 @@ export class LedgerVerifyCommand extends CommandRunner {
                 difference?.globalPosition != null ? ` (global position ${difference.globalPosition}, event ${difference.eventId})` : ''
               }`,
           ...report.givenHeads.map((h) => `  head ${h.source} (${h.treeSize} events): ${h.ok ? 'the log extends it (consistency proof checked)' : h.reason}`),
-          ...report.problems.map((p) => `  ${p}`),
+          // A given head's own failure is on its line above.
+          ...report.problems.filter((p) => !report.givenHeads.some((h) => p.startsWith(`head ${h.source}: `))).map((p) => `  ${p}`),
           `(${report.events} events in ${seconds.toFixed(1)} s)`,
         ].join('\n'),
     );
