@@ -32,6 +32,7 @@ describe('API documentation', () => {
       expect.arrayContaining([
         'ListAccount', 'CreateAccount', 'FetchAccount', 'UpdateAccount', 'ListEvent', 'FetchEvent', 'ListAccountHistory', 'FetchAccountState',
         'ListKey', 'CreateNewKey', 'FetchKey', 'UpdateKey', 'DeleteKey', 'CreateSecondaryAuthToken', 'DeleteSecondaryAuthToken', 'UpdateAuthTokenPromotion',
+        'FetchLedgerHead', 'FetchEventProof',
       ]),
     );
     expect(Object.keys(doc.paths)).toEqual(
@@ -45,6 +46,8 @@ describe('API documentation', () => {
     expect(doc.components.schemas).toHaveProperty('NewApiKeySchema');
     expect(doc.paths['/2010-04-01/Accounts/{sid}/Keys.json'].post.responses).toHaveProperty('201');
     expect(doc.paths['/v1/AuthTokens/Promote'].post.responses).toHaveProperty('200');
+    expect(doc.components.schemas).toHaveProperty('LedgerHeadSchema');
+    expect(doc.components.schemas).toHaveProperty('LedgerProofSchema');
     expect(doc.components.securitySchemes).toHaveProperty('accountSid_authToken');
     expect(doc.paths['/2010-04-01/Accounts.json'].post.responses).toHaveProperty('201');
   });

@@ -13,6 +13,7 @@ import { VersionController } from './accounts/version.controller';
 import { EventsController } from './events/events.controller';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { AuthTokensController } from './auth-tokens/auth-tokens.controller';
+import { LedgerController } from './ledger/ledger.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
 import { PublicUrl } from './http/public-url';
@@ -51,7 +52,7 @@ export class AppModule {
         { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController, LedgerController] : []), HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },

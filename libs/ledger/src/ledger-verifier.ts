@@ -46,7 +46,7 @@ export interface VerifyLedgerOptions {
 }
 
 interface TxRow extends StoredEventRow {
-  transaction_id: string;
+  tx: string;
 }
 
 const nodeKey = (ref: NodeRef) => `${ref.level}/${ref.index}`;
@@ -106,10 +106,10 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
   let exact: LedgerDifference | null = null;
   for (;;) {
     const { rows } = await sql<TxRow>`
-      SELECT transaction_id::text AS transaction_id, ${sql.raw(STORED_EVENT_COLUMNS)} FROM events
+      SELECT transaction_id::text AS tx, ${sql.raw(STORED_EVENT_COLUMNS)} FROM events
        WHERE (transaction_id, global_position) > (${after.tx}::xid8, ${after.gp}::bigint)
          AND (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)
-       ORDER BY transaction_id, global_position LIMIT ${pageSize}`.execute(db);
+       ORDER BY events.transaction_id, events.global_position LIMIT ${pageSize}`.execute(db);
     if (rows.length === 0) break;
     const first = frontier.size;
     const stored = new Map(
@@ -144,7 +144,7 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
       if (rootsAt.has(frontier.size)) rootsAt.set(frontier.size, frontier.root());
     }
     const last = rows[rows.length - 1];
-    after = { tx: last.transaction_id, gp: Number(last.global_position) };
+    after = { tx: last.tx, gp: Number(last.global_position) };
     options.onProgress?.(frontier.size, Math.max(total, frontier.size));
   }
 

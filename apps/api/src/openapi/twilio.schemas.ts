@@ -136,4 +136,27 @@ export class AuthTokenPromotionSchema {
   @ApiProperty({ description: 'ISO 8601: the promotion', example: '2015-07-31T04:00:00Z' }) date_created!: string;
   @ApiProperty({ description: 'ISO 8601: the promotion', example: '2015-07-31T04:00:00Z' }) date_updated!: string;
   @ApiProperty({ example: 'http://127.0.0.1:3000/v1/AuthTokens/Promote' }) url!: string;
+
+/** The ledger's signed tree head (our addition; README "The ledger"). */
+export class LedgerHeadSchema {
+  @ApiProperty({ description: 'Events the head covers, in feed order', example: 1234 }) tree_size!: number;
+  @ApiProperty({ description: 'RFC 9162 Merkle tree root over their leaf hashes, hex', pattern: '^[0-9a-f]{64}$' }) root_hash!: string;
+  @ApiProperty({ description: 'When it was signed, milliseconds since the epoch' }) timestamp!: number;
+  @ApiProperty({ description: 'ISO 8601', example: '2026-12-05T12:07:48.123Z' }) signed_at!: string;
+  @ApiProperty({ description: 'First 16 bytes of SHA-256 over the public key, hex' }) key_id!: string;
+  @ApiProperty({ description: 'Ed25519 public key, raw, hex', pattern: '^[0-9a-f]{64}$' }) public_key!: string;
+  @ApiProperty({ description: 'Ed25519 signature of the head message (README), hex', pattern: '^[0-9a-f]{128}$' }) signature!: string;
+  @ApiPropertyOptional() url?: string;
+}
+
+/** An inclusion proof (our addition). */
+export class LedgerProofSchema {
+  @ApiProperty({ pattern: '^AE[0-9a-f]{32}$' }) event_sid!: string;
+  @ApiProperty({ format: 'uuid' }) event_id!: string;
+  @ApiProperty({ description: "The event's position in feed order, from 0" }) leaf_index!: number;
+  @ApiProperty({ description: 'SHA-256(0x00 || canonical encoding), hex', pattern: '^[0-9a-f]{64}$' }) leaf_hash!: string;
+  @ApiProperty() tree_size!: number;
+  @ApiProperty({ type: [String], description: 'RFC 9162 audit path, hex, bottom up' }) inclusion_path!: string[];
+  @ApiProperty({ type: LedgerHeadSchema }) head!: LedgerHeadSchema;
+  @ApiProperty() url!: string;
 }
