@@ -10,7 +10,7 @@ import { checkNoStreamSemantics, prepareAppendSchema, runAppendLoad, APPEND_SCHE
 import { openBenchDatabase, type BenchDatabase } from './bench-database';
 import { BASELINE_MAIN, runCli, startProcess } from './bench-processes';
 import { closedLoop } from './closed-loop';
-import { countEvents, generateAccountLog, rebuildProjection, skipCascadeToHead, type RebuildResult } from './event-log';
+import { countEvents, generateAccountLog, rebuildProjection, skipCascadeToHead, verifyLedgerRun, type LedgerVerifyResult, type RebuildResult } from './event-log';
 import { basic, ProjectionLagProbe, runHttp, type HttpRequestSpec, type HttpResult, type LagResult } from './http-load';
 import { formatMetrics, formatTargets, targets, type Metrics } from './report';
 import { WaitSampler } from './wait-sampler';
@@ -367,6 +367,8 @@ async function main(): Promise<void> {
   let lagAtRest: LagResult | undefined;
   let createAtRest: { p50Ms: number; p99Ms: number; operations: number } | undefined;
   const rebuilds: RebuildResult[] = [];
+  let ledgerRebuild: RebuildResult | undefined;
+  let ledgerVerify: LedgerVerifyResult | undefined;
   const scale: ScalePoint[] = [];
   let logEvents = 0;
   let running: ServiceProcess | undefined;
@@ -475,6 +477,11 @@ async function main(): Promise<void> {
         rebuilds.push(result);
         log(`  rebuild ${name.padEnd(8)} ${result.events} events  ${result.eventsPerSecond}/s  ${result.seconds.toFixed(1)} s  peak RSS ${result.peakRssMb?.toFixed(0)} MB`);
       }
+      // The ledger: its tree built by a rebuild (a generated log bypasses the projector), then the whole log verified.
+      ledgerRebuild = await rebuildProjection('ledger', env, profile);
+      log(`  rebuild ledger   ${ledgerRebuild.events} events  ${ledgerRebuild.eventsPerSecond}/s  ${ledgerRebuild.seconds.toFixed(1)} s  peak RSS ${ledgerRebuild.peakRssMb?.toFixed(0)} MB`);
+      ledgerVerify = await verifyLedgerRun(env, profile);
+      log(`  ledger verify    ${ledgerVerify.events} events  ${ledgerVerify.eventsPerSecond}/s  ${ledgerVerify.seconds.toFixed(1)} s  peak RSS ${ledgerVerify.peakRssMb?.toFixed(0)} MB`);
       await skipCascadeToHead(db.pool);
     }
 
@@ -486,7 +493,7 @@ async function main(): Promise<void> {
       if ((await countEvents(db.pool)) < size * 0.99) {
         await generateAccountLog(db.pool, size, log);
         point.rebuild = [];
-        for (const name of ['accounts', 'audit']) point.rebuild.push(await rebuildProjection(name, env));
+        for (const name of ['accounts', 'audit', 'ledger']) point.rebuild.push(await rebuildProjection(name, env));
         log(`  rebuild at ${size}: ${point.rebuild.map((r) => `${r.projection} ${r.eventsPerSecond}/s, ${r.peakRssMb?.toFixed(0)} MB`).join('; ')}`);
         await skipCascadeToHead(db.pool);
       }
@@ -519,6 +526,9 @@ async function main(): Promise<void> {
     projection_lag_p99_ms: round(lag?.p99Ms ?? NaN, 1),
     rebuild_events_per_s: slowest?.eventsPerSecond ?? NaN,
     rebuild_peak_rss_mb: round(rebuilds.length ? Math.max(...rebuilds.map((r) => r.peakRssMb ?? NaN)) : NaN, 1),
+    ledger_rebuild_events_per_s: ledgerRebuild?.eventsPerSecond ?? NaN,
+    ledger_verify_events_per_s: ledgerVerify?.eventsPerSecond ?? NaN,
+    ledger_verify_peak_rss_mb: round(ledgerVerify?.peakRssMb ?? NaN, 1),
   };
   const cpus = os.cpus();
   const machine = {
@@ -547,6 +557,7 @@ async function main(): Promise<void> {
     projection_lag: lag,
     one_at_a_time: { create: createAtRest, projection_lag: lagAtRest },
     rebuild: { log_events: logEvents, projections: rebuilds },
+    ledger: { rebuild: ledgerRebuild, verify: ledgerVerify },
     scale,
   };
 

@@ -121,3 +121,21 @@ export async function skipCascadeToHead(pool: pg.Pool): Promise<void> {
     SELECT 'owner-cascade', transaction_id, global_position FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1
     ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position, updated_at = now()`);
 }
+
+export interface LedgerVerifyResult {
+  events: number;
+  ok: boolean;
+  /** As the CLI reports it: events recomputed over its own time. */
+  eventsPerSecond: number;
+  seconds: number;
+  wallSeconds: number;
+  peakRssMb: number | null;
+}
+
+/** `ledger verify --json` in its own process, its peak RSS measured (memory must not grow with the log). */
+export async function verifyLedgerRun(env: Record<string, string>, nodeArgs: string[] = []): Promise<LedgerVerifyResult> {
+  const result: CommandResult = await runCli(['ledger', 'verify', '--json'], env, { measure: true, timeoutMs: 60 * 60_000, nodeArgs });
+  if (result.code !== 0) throw new Error(`ledger verify failed (${result.code}): ${result.stderr.slice(-2000)}${result.stdout.slice(-2000)}`);
+  const out = JSON.parse(result.stdout) as { ok: boolean; events: number; seconds: number; events_per_second: number };
+  return { events: out.events, ok: out.ok, eventsPerSecond: out.events_per_second, seconds: out.seconds, wallSeconds: result.seconds, peakRssMb: result.peakRssMb };
+}

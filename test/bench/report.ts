@@ -11,6 +11,9 @@ export interface Metrics {
   projection_lag_p99_ms: number;
   rebuild_events_per_s: number;
   rebuild_peak_rss_mb: number;
+  ledger_rebuild_events_per_s: number;
+  ledger_verify_events_per_s: number;
+  ledger_verify_peak_rss_mb: number;
 }
 
 export interface Target {
@@ -44,6 +47,8 @@ export function targets(m: Metrics): Target[] {
     target('projection lag p99', m.projection_lag_p99_ms, 'ms', 'max', 100),
     target('rebuild throughput', m.rebuild_events_per_s, 'events/s', 'min', 50_000),
     target('rebuild peak RSS', m.rebuild_peak_rss_mb, 'MB', 'max', 256),
+    target('ledger verify throughput', m.ledger_verify_events_per_s, 'events/s', 'min', 100_000),
+    target('ledger verify peak RSS', m.ledger_verify_peak_rss_mb, 'MB', 'max', 256),
   ];
 }
 
@@ -60,6 +65,9 @@ const LABELS: Record<keyof Metrics, string> = {
   projection_lag_p99_ms: 'commit → visible in audit_history p99 (ms)',
   rebuild_events_per_s: 'projection rebuild, slower of accounts/audit (events/s)',
   rebuild_peak_rss_mb: 'projection rebuild peak RSS, larger of the two (MB)',
+  ledger_rebuild_events_per_s: 'projections rebuild ledger: hashing and the tree (events/s)',
+  ledger_verify_events_per_s: 'ledger verify: every hash and the tree recomputed, compared (events/s)',
+  ledger_verify_peak_rss_mb: 'ledger verify peak RSS (MB)',
 };
 
 export function fmt(value: number, digits = 0): string {

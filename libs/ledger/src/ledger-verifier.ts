@@ -102,26 +102,32 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
     } else lastAgreeing = Math.max(lastAgreeing, head.treeSize);
   };
 
-  let after = { tx: '0', gp: 0 };
-  let exact: LedgerDifference | null = null;
-  for (;;) {
+  // One page read ahead: the database reads and sends the next page while this process hashes one.
+  interface Page {
+    rows: TxRow[];
+    stored: Map<number, { leaf_index: number; global_position: number; hashes: Buffer }>;
+  }
+  const readPage = async (after: { tx: string; gp: number }, first: number): Promise<Page> => {
     const { rows } = await sql<TxRow>`
       SELECT transaction_id::text AS tx, ${sql.raw(STORED_EVENT_COLUMNS)} FROM events
        WHERE (transaction_id, global_position) > (${after.tx}::xid8, ${after.gp}::bigint)
          AND (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)
        ORDER BY events.transaction_id, events.global_position LIMIT ${pageSize}`.execute(db);
+    const leaves = rows.length
+      ? await db.selectFrom('ledger_leaves').select(['leaf_index', 'global_position', 'hashes']).where('leaf_index', '>=', first).where('leaf_index', '<', first + rows.length).execute()
+      : [];
+    return { rows, stored: new Map(leaves.map((leaf) => [Number(leaf.leaf_index), leaf])) };
+  };
+  let exact: LedgerDifference | null = null;
+  let next: Promise<Page> | undefined = readPage({ tx: '0', gp: 0 }, 0);
+  while (next) {
+    const page: Page = await next;
+    const { rows, stored } = page;
     if (rows.length === 0) break;
-    const first = frontier.size;
-    const stored = new Map(
-      (
-        await db
-          .selectFrom('ledger_leaves')
-          .select(['leaf_index', 'global_position', 'hashes'])
-          .where('leaf_index', '>=', first)
-          .where('leaf_index', '<', first + rows.length)
-          .execute()
-      ).map((leaf) => [Number(leaf.leaf_index), leaf]),
-    );
+    const last: TxRow = rows[rows.length - 1];
+    next = rows.length === pageSize ? readPage({ tx: last.tx, gp: Number(last.global_position) }, frontier.size + rows.length) : undefined;
+    // Awaited in turn; if this page fails first, the read in flight must not go unhandled.
+    next?.catch(() => undefined);
     for (const row of rows) {
       const event = storedEventOf(row);
       const completed = frontier.append(eventLeafHash(event));
@@ -143,8 +149,6 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
       if (heads.length === 0 && frontier.size < headsUpTo) heads = await readHeads(db, frontier.size, headsUpTo, 1000);
       if (rootsAt.has(frontier.size)) rootsAt.set(frontier.size, frontier.root());
     }
-    const last = rows[rows.length - 1];
-    after = { tx: last.tx, gp: Number(last.global_position) };
     options.onProgress?.(frontier.size, Math.max(total, frontier.size));
   }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '@accountable/database';
-import type { RecordedEvent } from '@accountable/event-store';
+import type { Projection, RecordedEvent } from '@accountable/event-store';
 import { STORED_EVENT_COLUMNS, eventLeafHash, storedEventOf, type StoredEventRow } from './event-encoding';
 import { insertHead, insertLeaves, latestHead, readFrontier, readHeads, type LeafRow } from './ledger-tree.store';
 import type { HeadSigner } from './tree-head';
@@ -49,7 +49,7 @@ export class LedgerKeyChangedError extends Error {
  * head's root, or it fails (LedgerForkError) — so a rebuild over a rewritten log fails rather
  * than sign it. Only sizes beyond the latest head are signed, and only with the key of that head.
  */
-export class LedgerProjection {
+export class LedgerProjection implements Projection {
   readonly name = 'ledger';
   /** For the blue-green rebuild: the tree is rebuilt, the heads are kept. */
   readonly tables = ['ledger_leaves'];
