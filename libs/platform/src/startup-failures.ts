@@ -18,8 +18,8 @@ export class StartupFailure extends Error {
   }
 }
 
-/** What an embedded DATA_DIR holds (libs/database, libs/secrets, the first run); anything else is not ours. */
-const OURS = /^(pg|pg-[\w-]+|postgres\.log|encryption\.key|first-run-credentials\.env|\.pg-init-.*|\.pwfile-.*)$/;
+/** What an embedded DATA_DIR holds (libs/database, libs/secrets, libs/ledger, the first run); anything else is not ours. */
+const OURS = /^(pg|pg-[\w-]+|postgres\.log|encryption\.key|ledger-signing\.key|first-run-credentials\.env|\.pg-init-.*|\.pwfile-.*)$/;
 
 /**
  * Checks DATA_DIR before anything is written into it: a file, a directory this user may not
@@ -29,7 +29,8 @@ const OURS = /^(pg|pg-[\w-]+|postgres\.log|encryption\.key|first-run-credentials
  */
 export function checkDataDir(config: AppConfig): void {
   const embedded = !config.DATABASE_URL;
-  if (!embedded && config.ENCRYPTION_KEY) return; // DATA_DIR is not used at all.
+  // DATA_DIR is not used then but for the ledger's key when LEDGER_SIGNING_KEY is unset (libs/ledger creates it).
+  if (!embedded && config.ENCRYPTION_KEY) return;
   const dir = config.DATA_DIR;
   const fix = 'set DATA_DIR to the service\'s data directory (default .data, beside package.json)';
   const stat = statOrUndefined(dir);
