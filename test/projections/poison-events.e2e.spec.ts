@@ -81,7 +81,7 @@ describe('poison events: service, health, metrics and CLI', () => {
     expect(metrics).toMatch(/^projection_parked_events\{projection="audit"\} 2$/m);
     expect(metrics).toMatch(/^projection_parked_events\{projection="accounts"\} 1$/m);
     const status = JSON.parse((await cli('projections', 'status', '--json')).stdout) as { name: string; parked: number }[];
-    expect(Object.fromEntries(status.map((s) => [s.name, s.parked]))).toEqual({ accounts: 1, 'owner-cascade': 0, audit: 2 });
+    expect(Object.fromEntries(status.map((s) => [s.name, s.parked]))).toEqual({ accounts: 1, 'owner-cascade': 0, audit: 2, ledger: 0 });
     expect((await cli('projections', 'status')).stdout).toMatch(/^audit .* 2$/m);
   });
 
