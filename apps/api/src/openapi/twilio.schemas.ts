@@ -136,6 +136,7 @@ export class AuthTokenPromotionSchema {
   @ApiProperty({ description: 'ISO 8601: the promotion', example: '2015-07-31T04:00:00Z' }) date_created!: string;
   @ApiProperty({ description: 'ISO 8601: the promotion', example: '2015-07-31T04:00:00Z' }) date_updated!: string;
   @ApiProperty({ example: 'http://127.0.0.1:3000/v1/AuthTokens/Promote' }) url!: string;
+}
 
 /** The ledger's signed tree head (our addition; README "The ledger"). */
 export class LedgerHeadSchema {
