@@ -30,6 +30,7 @@ const TENANTS = [
   'Audit main',
   'Phone main with a rather long name that wraps',
   'Axe main',
+  'Key main',
 ];
 
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS ? path.join(ROOT, 'apps/console/screenshots') : null;
@@ -218,6 +219,42 @@ describeBrowser('the console in Chromium', () => {
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     await page.goto(`${url}/console/accounts`);
     await page.getByLabel('Account SID').waitFor();
+  });
+
+  it('signs in with an API key: the audit trail lists the account’s events; accounts and history are not offered; sign-out forgets the key', async () => {
+    const main = mains['Key main'];
+    const sub = await createSub(main, 'Seen by the key');
+    const key = (await api(main, `/2010-04-01/Accounts/${main.sid}/Keys.json`, { FriendlyName: 'console' })) as { sid: string; secret: string };
+    await page.goto(`${url}/console/`);
+    await page.getByRole('button', { name: 'Use an API key instead' }).click();
+    await page.getByLabel('Account SID').fill(main.sid);
+    await page.getByLabel('API key SID').fill(key.sid);
+    await page.getByLabel('API key secret').fill('0'.repeat(32));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The API key SID or secret is wrong' }).waitFor();
+    await page.getByLabel('API key secret').fill(key.secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await heading('Audit trail').waitFor();
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Search' }).click();
+      return (await page.locator('table.events tbody tr').filter({ hasText: 'Seen by the key' }).count()) > 0;
+    });
+    expect(await page.locator('table.events tbody tr').filter({ hasText: sub.sid }).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('link', { name: 'Accounts', exact: true }).count()).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(1);
+
+    // Typed into the address, a page the key cannot use says so (and survives a reload).
+    for (const at of ['/console/accounts', `/console/accounts/${sub.sid}`]) {
+      await page.goto(`${url}${at}`);
+      await heading('Not available with an API key').waitFor();
+    }
+    await page.getByRole('link', { name: 'Go to the audit trail' }).click();
+    await heading('Audit trail').waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Account SID').waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
   it('creates and renames a subaccount and sees the timeline grow; the slider at version 1 shows the first name', async () => {

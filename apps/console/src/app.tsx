@@ -3,7 +3,7 @@ import { ApiClient } from './api/client';
 import { clearCredentials, loadCredentials, saveCredentials, type Credentials } from './api/credentials';
 import type { AccountResource } from './api/wire';
 import { ErrorMessage } from './components/error-message';
-import { BASE, onLinkClick, parseRoute, useLocation, type Route } from './lib/router';
+import { BASE, navigate, onLinkClick, parseRoute, useLocation, type Route } from './lib/router';
 import { AccountHistoryPage } from './pages/account-history';
 import { AccountsPage } from './pages/accounts';
 import { AuditPage } from './pages/audit';
@@ -15,7 +15,19 @@ type Auth =
   | { state: 'signed-out'; notice: string | null }
   | { state: 'checking'; client: ApiClient }
   | { state: 'failed'; client: ApiClient; error: unknown }
-  | { state: 'signed-in'; client: ApiClient; me: AccountResource };
+  | { state: 'signed-in'; client: ApiClient; me: AccountResource | null };
+
+/**
+ * What the API says about these credentials: the account for an auth token; for an API key, which
+ * may not read accounts, one page of its account's events (the only thing a key session shows).
+ */
+async function check(client: ApiClient): Promise<AccountResource | null> {
+  if (client.credentials.kind === 'api-key') {
+    await client.listEvents({ PageSize: 1 });
+    return null;
+  }
+  return client.fetchAccount(client.accountSid);
+}
 
 export function App() {
   const [auth, setAuth] = useState<Auth>(() => {
@@ -31,8 +43,10 @@ export function App() {
   /** Credentials are kept only once the API has accepted them. */
   const signIn = useCallback(async (credentials: Credentials) => {
     const client = new ApiClient(credentials);
-    const me = await client.fetchAccount(credentials.accountSid);
+    const me = await check(client);
     saveCredentials(credentials);
+    // A key session starts where it can do something: the audit trail.
+    if (!me && parseRoute(location.pathname, location.search).page !== 'audit') navigate(`${BASE}/audit`, true);
     setAuth({ state: 'signed-in', client, me });
   }, []);
 
@@ -40,7 +54,7 @@ export function App() {
   const checking = auth.state === 'checking' ? auth.client : null;
   useEffect(() => {
     if (!checking) return;
-    checking.fetchAccount(checking.accountSid).then(
+    check(checking).then(
       (me) => setAuth({ state: 'signed-in', client: checking, me }),
       (error: unknown) => (isUnauthorized(error) ? signOut(signedOutReason(error)) : setAuth({ state: 'failed', client: checking, error })),
     );
@@ -81,6 +95,7 @@ const TITLES: Record<Route['page'], string> = {
 function Shell() {
   const { pathname, search } = useLocation();
   const route = parseRoute(pathname, search);
+  const { me } = useSession();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
@@ -98,8 +113,9 @@ function Shell() {
       </a>
       <Header route={route} />
       <main id="main" ref={main} tabIndex={-1}>
-        {route.page === 'accounts' && <AccountsPage />}
-        {route.page === 'account' && <AccountHistoryPage key={`${route.sid}@${route.version ?? ''}`} sid={route.sid} version={route.version} />}
+        {!me && (route.page === 'accounts' || route.page === 'account') && <KeyCannotPage />}
+        {me && route.page === 'accounts' && <AccountsPage />}
+        {me && route.page === 'account' && <AccountHistoryPage key={`${route.sid}@${route.version ?? ''}`} sid={route.sid} version={route.version} />}
         {route.page === 'audit' && <AuditPage />}
         {route.page === 'not-found' && <NotFoundPage />}
       </main>
@@ -107,26 +123,55 @@ function Shell() {
   );
 }
 
+/** Accounts and history under an API key: the API refuses a standard key there, so say so plainly. */
+function KeyCannotPage() {
+  return (
+    <>
+      <h1>Not available with an API key</h1>
+      <p>
+        Signed in with an API key, the console shows the audit trail only: the API accepts a standard key on its events, not on accounts or their
+        history. To see those, sign out and sign in with the account’s auth token.
+      </p>
+      <p>
+        <a href={`${BASE}/audit`} onClick={onLinkClick}>
+          Go to the audit trail
+        </a>
+      </p>
+    </>
+  );
+}
+
 function Header({ route }: { route: Route }) {
-  const { me, signOut } = useSession();
+  const { client, me, signOut } = useSession();
+  const credentials = client.credentials;
   const current = (page: Route['page']) => (route.page === page || (page === 'accounts' && route.page === 'account') ? 'page' : undefined);
   return (
     <header class="top">
-      <a class="brand" href={`${BASE}/accounts`} onClick={onLinkClick}>
+      <a class="brand" href={me ? `${BASE}/accounts` : `${BASE}/audit`} onClick={onLinkClick}>
         Accountable
       </a>
       <nav aria-label="Main">
-        <a href={`${BASE}/accounts`} onClick={onLinkClick} aria-current={current('accounts')}>
-          Accounts
-        </a>
+        {me && (
+          <a href={`${BASE}/accounts`} onClick={onLinkClick} aria-current={current('accounts')}>
+            Accounts
+          </a>
+        )}
         <a href={`${BASE}/audit`} onClick={onLinkClick} aria-current={current('audit')}>
           Audit trail
         </a>
       </nav>
       <div class="who">
-        <span class="who-name" title={me.sid}>
-          {me.friendly_name}
-        </span>
+        {me ? (
+          <span class="who-name" title={me.sid}>
+            {me.friendly_name}
+          </span>
+        ) : (
+          credentials.kind === 'api-key' && (
+            <span class="who-name" title={credentials.accountSid}>
+              API key {credentials.keySid}
+            </span>
+          )
+        )}
         <button type="button" class="secondary small" onClick={() => signOut()}>
           Sign out
         </button>

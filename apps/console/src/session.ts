@@ -5,8 +5,11 @@ import type { AccountResource } from './api/wire';
 
 export interface Session {
   client: ApiClient;
-  /** The signed-in account, as the API showed it at sign-in. */
-  me: AccountResource;
+  /**
+   * The signed-in account, as the API showed it at sign-in; null when signed in with an API key,
+   * which may not read accounts (the key session offers the audit trail only).
+   */
+  me: AccountResource | null;
   /** Forgets the credentials; `reason` is shown on the sign-in page. */
   signOut(reason?: string): void;
 }
@@ -17,6 +20,13 @@ export function useSession(): Session {
   const session = useContext(SessionContext);
   if (!session) throw new Error('useSession outside a signed-in page');
   return session;
+}
+
+/** For the pages an auth-token session only reaches (accounts, history): the account is known. */
+export function useAccountSession(): Session & { me: AccountResource } {
+  const session = useSession();
+  if (!session.me) throw new Error('useAccountSession in an API key session');
+  return session as Session & { me: AccountResource };
 }
 
 export interface Loaded<T> {

@@ -5,7 +5,7 @@ import { ErrorMessage } from '../components/error-message';
 import { StatusBadge } from '../components/status-badge';
 import { actorText, fieldLabel, formatRfc2822, formatTime, formatValue, sourceText, summarize } from '../lib/format';
 import { accountHref, BASE, onLinkClick } from '../lib/router';
-import { isUnauthorized, signedOutReason, useLoad, useSession } from '../session';
+import { isUnauthorized, signedOutReason, useAccountSession, useLoad, useSession } from '../session';
 
 const PAGE_SIZE = 50;
 
@@ -33,7 +33,7 @@ async function loadTimeline(client: ApiClient, sid: string, down: number | null)
 }
 
 export function AccountHistoryPage({ sid, version: asked }: { sid: string; version: number | null }) {
-  const { client, me, signOut } = useSession();
+  const { client, me, signOut } = useAccountSession();
   const [refreshes, setRefreshes] = useState(0);
   const timeline = useLoad((c) => loadTimeline(c, sid, asked), [sid, refreshes]);
   const [older, setOlder] = useState<{ events: AccountHistoryEvent[]; oldestPage: number } | null>(null);
@@ -296,7 +296,7 @@ function StateComparison({ state, current }: { state: AccountStateResource; curr
 }
 
 function HistoryEntry({ event, selected, onShow }: { event: AccountHistoryEvent; selected: boolean; onShow(): void }) {
-  const { me } = useSession();
+  const { me } = useAccountSession();
   const ref = useRef<HTMLLIElement>(null);
   const changes = Object.entries(event.changes);
   useEffect(() => {

@@ -5,7 +5,7 @@ import { Dialog } from '../components/dialog';
 import { ErrorMessage } from '../components/error-message';
 import { formatRfc2822 } from '../lib/format';
 import { accountHref, onLinkClick } from '../lib/router';
-import { isUnauthorized, signedOutReason, useLoad, useSession } from '../session';
+import { isUnauthorized, signedOutReason, useAccountSession, useLoad, useSession } from '../session';
 import { StatusBadge } from '../components/status-badge';
 
 const PAGE_SIZE = 25;
@@ -13,7 +13,7 @@ const PAGE_SIZE = 25;
 type Action = { kind: 'rename' | AccountStatus; account: AccountResource };
 
 export function AccountsPage() {
-  const { me } = useSession();
+  const { me } = useAccountSession();
   const isMain = me.owner_account_sid === me.sid;
   const [filters, setFilters] = useState({ name: '', status: '' });
   const [draft, setDraft] = useState(filters);

@@ -185,12 +185,17 @@ export function AuditPage() {
                     {event.description}
                   </td>
                   <td data-label="Account">
-                    <a href={accountHref(event.resource_sid)} onClick={onLinkClick} class="mono small nowrap">
-                      {event.resource_sid}
-                    </a>
+                    {me ? (
+                      <a href={accountHref(event.resource_sid)} onClick={onLinkClick} class="mono small nowrap">
+                        {event.resource_sid}
+                      </a>
+                    ) : (
+                      // An API key cannot read an account's history: the sid is text, not a link to a refusal.
+                      <span class="mono small nowrap">{event.resource_sid}</span>
+                    )}
                   </td>
                   <td data-label="Who">
-                    {actorText(event.actor_type, event.actor_sid, me.sid)} via {sourceText(event.source)}
+                    {actorText(event.actor_type, event.actor_sid, client.accountSid)} via {sourceText(event.source)}
                   </td>
                   <td data-label="From">{event.source_ip_address ?? '—'}</td>
                   <td data-label="Changes">{changesText(event.event_data)}</td>
