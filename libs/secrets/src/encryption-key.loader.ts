@@ -38,32 +38,51 @@ export async function loadKeys(options: LoadKeysOptions): Promise<Buffer[]> {
 
 /**
  * The configured key if there is one, else `<dataDir>/encryption.key`, created on first use.
- * Losing this key makes every stored auth token unreadable, so it is never regenerated over an
- * existing file, and a malformed one is an error rather than a reason to start over.
+ * Losing this key makes every stored auth token unreadable.
  */
-export async function loadOrCreateKey(options: LoadKeyOptions): Promise<Buffer> {
+export function loadOrCreateKey(options: LoadKeyOptions): Promise<Buffer> {
+  return loadOrCreateKeyFile(options, { variable: 'ENCRYPTION_KEY', fileName: ENCRYPTION_KEY_FILE, name: 'encryption key', kind: 'key', meaning: 'a 32-byte key' });
+}
+
+/** What a generated 32-byte key is called, for loadOrCreateKeyFile's messages. */
+export interface KeyFileSpec {
+  /** The variable that configures it, e.g. `ENCRYPTION_KEY`. */
+  variable: string;
+  /** Its file in the data directory when not configured. */
+  fileName: string;
+  /** In "No <name>: set …". */
+  name: string;
+  /** In "<file> is not a 64-hex-character <kind>". */
+  kind: string;
+  /** In "… must be exactly 64 hexadecimal characters (<meaning>)". */
+  meaning: string;
+}
+
+/**
+ * A 32-byte key: the configured one (64 hex characters) if there is one, else `<dataDir>/<fileName>`,
+ * created once (0600). Keys guard data that outlives them (sealed tokens, signed heads), so a key
+ * is never regenerated over an existing file, and a malformed one is an error rather than a reason
+ * to start over.
+ */
+export async function loadOrCreateKeyFile(options: LoadKeyOptions, spec: KeyFileSpec): Promise<Buffer> {
   const configured = options.keyHex?.trim();
   if (configured) {
-    if (!KEY_HEX.test(configured)) {
-      throw new Error('ENCRYPTION_KEY must be exactly 64 hexadecimal characters (a 32-byte key)');
-    }
+    if (!KEY_HEX.test(configured)) throw new Error(`${spec.variable} must be exactly 64 hexadecimal characters (${spec.meaning})`);
     return Buffer.from(configured, 'hex');
   }
-  if (!options.dataDir) {
-    throw new Error('No encryption key: set ENCRYPTION_KEY or give a data directory for encryption.key');
-  }
+  if (!options.dataDir) throw new Error(`No ${spec.name}: set ${spec.variable} or give a data directory for ${spec.fileName}`);
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(options.dataDir, ENCRYPTION_KEY_FILE);
-  const existing = await readKeyFile(file);
+  const file = path.join(options.dataDir, spec.fileName);
+  const existing = await readKeyFile(file, spec);
   if (existing) return existing;
   await createKeyFile(file);
   // Whoever won the race, everyone reads the one file that exists now.
-  const key = await readKeyFile(file);
+  const key = await readKeyFile(file, spec);
   if (!key) throw new Error(`${file} disappeared while it was being created`);
   return key;
 }
 
-async function readKeyFile(file: string): Promise<Buffer | null> {
+async function readKeyFile(file: string, spec: KeyFileSpec): Promise<Buffer | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -72,9 +91,7 @@ async function readKeyFile(file: string): Promise<Buffer | null> {
     throw error;
   }
   const hex = text.trim();
-  if (!KEY_HEX.test(hex)) {
-    throw new Error(`${file} is not a 64-hex-character key; restore it from backup or set ENCRYPTION_KEY`);
-  }
+  if (!KEY_HEX.test(hex)) throw new Error(`${file} is not a 64-hex-character ${spec.kind}; restore it from backup or set ${spec.variable}`);
   return Buffer.from(hex, 'hex');
 }
 
