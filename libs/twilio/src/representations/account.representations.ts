@@ -1,7 +1,7 @@
 import type { AccountPage } from '../account-page.envelope';
 import type { AccountResource, SubresourceName } from '../account.resource';
 import { csvTable } from './twilio-csv';
-import { twilioResponseXml, type XmlElement } from './twilio-xml';
+import { pageListXml, twilioResponseXml, type XmlElement } from './twilio-xml';
 import { uriWithoutExtension } from './representation';
 
 /**
@@ -73,27 +73,9 @@ export function accountXml(account: AccountResource): string {
   return twilioResponseXml(accountElement(account));
 }
 
-/**
- * `<Accounts page pagesize start end uri firstpageuri previouspageuri nextpageuri>`: paging as
- * lowercase attributes, `""` for a page that does not exist, URIs without an extension.
- * Twilio's older `numpages`, `total` and `lastpageuri` are left out, as its JSON leaves them out.
- */
+/** `<Accounts …>` with the paging attributes (pageListXml). */
 export function accountPageXml(page: AccountPage): string {
-  const uri = (value: string | null) => (value === null ? '' : uriWithoutExtension(value));
-  return twilioResponseXml({
-    name: 'Accounts',
-    attributes: [
-      ['page', String(page.page)],
-      ['pagesize', String(page.page_size)],
-      ['start', String(page.start)],
-      ['end', String(page.end)],
-      ['uri', uri(page.uri)],
-      ['firstpageuri', uri(page.first_page_uri)],
-      ['previouspageuri', uri(page.previous_page_uri)],
-      ['nextpageuri', uri(page.next_page_uri)],
-    ],
-    children: page.accounts.map(accountElement),
-  });
+  return pageListXml('Accounts', page, page.accounts.map(accountElement));
 }
 
 /**

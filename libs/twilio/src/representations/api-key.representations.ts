@@ -1,7 +1,6 @@
 import type { ApiKeyPage, ApiKeyResource, NewApiKeyResource } from '../api-key.resource';
 import { csvTable } from './twilio-csv';
-import { twilioResponseXml, type XmlElement } from './twilio-xml';
-import { uriWithoutExtension } from './representation';
+import { pageListXml, twilioResponseXml, type XmlElement } from './twilio-xml';
 
 /** JSON key → XML element and CSV column, in the spec's field order; `Secret` on creation only. */
 export const API_KEY_XML_NAMES: Readonly<Record<keyof NewApiKeyResource, string>> = {
@@ -28,21 +27,7 @@ export function apiKeyXml(key: ApiKeyResource): string {
 export function apiKeyPageXml(page: ApiKeyPage): string {
   const signing = Array.isArray(page.signing_keys);
   const items = (signing ? page.signing_keys : page.keys) as ApiKeyResource[];
-  const uri = (value: string | null) => (value === null ? '' : uriWithoutExtension(value));
-  return twilioResponseXml({
-    name: 'Keys',
-    attributes: [
-      ['page', String(page.page)],
-      ['pagesize', String(page.page_size)],
-      ['start', String(page.start)],
-      ['end', String(page.end)],
-      ['uri', uri(page.uri)],
-      ['firstpageuri', uri(page.first_page_uri)],
-      ['previouspageuri', uri(page.previous_page_uri)],
-      ['nextpageuri', uri(page.next_page_uri)],
-    ],
-    children: items.map(keyElement),
-  });
+  return pageListXml('Keys', page, items.map(keyElement));
 }
 
 export function apiKeysCsv(keys: readonly ApiKeyResource[]): string {

@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import type { TwilioError } from '../twilio.error';
+import { uriWithoutExtension } from './representation';
 
 /** One element: text (null: an empty element, as Twilio writes a null), or children, and attributes. */
 export interface XmlElement {
@@ -53,6 +54,41 @@ export function twilioResponseXml(body: XmlElement): string {
   // character reference it survives. Our markup has no line breaks, so every CR here is text
   // or an attribute value.
   return xml.replace(/\r/g, '&#13;');
+}
+
+/** The paging fields of a 2010 list envelope (Accounts, Keys). */
+export interface PagingFields {
+  page: number;
+  page_size: number;
+  start: number;
+  end: number;
+  uri: string;
+  first_page_uri: string;
+  previous_page_uri: string | null;
+  next_page_uri: string | null;
+}
+
+/**
+ * A 2010 list, `<Name page pagesize start end uri firstpageuri previouspageuri nextpageuri>`: paging
+ * as lowercase attributes, `""` for a page that does not exist, URIs without an extension.
+ * Twilio's older `numpages`, `total` and `lastpageuri` are left out, as its JSON leaves them out.
+ */
+export function pageListXml(name: string, page: PagingFields, children: readonly XmlElement[]): string {
+  const uri = (value: string | null) => (value === null ? '' : uriWithoutExtension(value));
+  return twilioResponseXml({
+    name,
+    attributes: [
+      ['page', String(page.page)],
+      ['pagesize', String(page.page_size)],
+      ['start', String(page.start)],
+      ['end', String(page.end)],
+      ['uri', uri(page.uri)],
+      ['firstpageuri', uri(page.first_page_uri)],
+      ['previouspageuri', uri(page.previous_page_uri)],
+      ['nextpageuri', uri(page.next_page_uri)],
+    ],
+    children,
+  });
 }
 
 /** Twilio's XML error: Status, Message, Code, MoreInfo, in that order (a real 2011 capture). */
