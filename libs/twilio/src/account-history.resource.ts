@@ -1,3 +1,4 @@
+import type { ListPaging } from './list-paging';
 import { eventSidFromEventId } from './sid.codec';
 import { withQuery } from './query-string.util';
 
@@ -65,19 +66,11 @@ export interface AccountHistoryEvent {
   caused_more: boolean;
 }
 
-export interface AccountHistoryPage {
+export interface AccountHistoryPage extends ListPaging {
   account_sid: string;
   /** The account's version now: its history has this many events. */
   version: number;
   history: AccountHistoryEvent[];
-  end: number;
-  first_page_uri: string;
-  next_page_uri: string | null;
-  page: number;
-  page_size: number;
-  previous_page_uri: string | null;
-  start: number;
-  uri: string;
 }
 
 /** What the read side hands over; structurally the accounts library's history entry. */

@@ -1,3 +1,4 @@
+import type { ListPaging } from './list-paging';
 import { API_VERSION_PATH, toAccountResource, type AccountResource, type AccountView } from './account.resource';
 import { withQuery } from './query-string.util';
 
@@ -17,16 +18,8 @@ export interface AccountPageInput {
   previousToken?: string | null;
 }
 
-export interface AccountPage {
+export interface AccountPage extends ListPaging {
   accounts: AccountResource[];
-  end: number;
-  first_page_uri: string;
-  next_page_uri: string | null;
-  page: number;
-  page_size: number;
-  previous_page_uri: string | null;
-  start: number;
-  uri: string;
 }
 
 export const ACCOUNTS_LIST_PATH = `${API_VERSION_PATH}/Accounts.json`;

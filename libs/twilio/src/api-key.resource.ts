@@ -1,3 +1,4 @@
+import type { ListPaging } from './list-paging';
 import { API_VERSION_PATH } from './account.resource';
 import { withQuery } from './query-string.util';
 import { formatRfc2822 } from './twilio-date.format';
@@ -26,17 +27,9 @@ export interface NewApiKeyResource extends ApiKeyResource {
 /** `Keys` and `SigningKeys` are one resource under two names (LIVE Test 5). */
 export type ApiKeyCollection = 'Keys' | 'SigningKeys';
 
-export interface ApiKeyPage {
+export interface ApiKeyPage extends ListPaging {
   /** `keys` or `signing_keys`, the collection's list key. */
   [list: string]: ApiKeyResource[] | number | string | null;
-  end: number;
-  first_page_uri: string;
-  next_page_uri: string | null;
-  page: number;
-  page_size: number;
-  previous_page_uri: string | null;
-  start: number;
-  uri: string;
 }
 
 export function toApiKeyResource(view: ApiKeyView): ApiKeyResource {

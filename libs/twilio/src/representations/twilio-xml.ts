@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import type { TwilioError } from '../twilio.error';
+import type { ListPaging } from '../list-paging';
 import { uriWithoutExtension } from './representation';
 
 /** One element: text (null: an empty element, as Twilio writes a null), or children, and attributes. */
@@ -56,24 +57,12 @@ export function twilioResponseXml(body: XmlElement): string {
   return xml.replace(/\r/g, '&#13;');
 }
 
-/** The paging fields of a 2010 list envelope (Accounts, Keys). */
-export interface PagingFields {
-  page: number;
-  page_size: number;
-  start: number;
-  end: number;
-  uri: string;
-  first_page_uri: string;
-  previous_page_uri: string | null;
-  next_page_uri: string | null;
-}
-
 /**
  * A 2010 list, `<Name page pagesize start end uri firstpageuri previouspageuri nextpageuri>`: paging
  * as lowercase attributes, `""` for a page that does not exist, URIs without an extension.
  * Twilio's older `numpages`, `total` and `lastpageuri` are left out, as its JSON leaves them out.
  */
-export function pageListXml(name: string, page: PagingFields, children: readonly XmlElement[]): string {
+export function pageListXml(name: string, page: ListPaging, children: readonly XmlElement[]): string {
   const uri = (value: string | null) => (value === null ? '' : uriWithoutExtension(value));
   return twilioResponseXml({
     name,
