@@ -314,14 +314,20 @@ async function observe(
   return observed;
 }
 
+/** CPU time per successful request of one process (group), from the load's CPU split. */
+function cpuMsPerRequest(r: ObservedHttp | undefined, who: 'server' | 'database'): number {
+  const cores = r?.cpu?.[who];
+  return r && cores !== null && cores !== undefined && r.perSecond > 0 ? (cores * 1000) / r.perSecond : NaN;
+}
+
 function dbCost(r: ObservedHttp): string {
   const cost =
     r.dbStatementsPerRequest !== undefined
       ? `${r.dbStatementsPerRequest.toFixed(1)} statements/request`
       : `${r.dbTransactionsPerRequest!.toFixed(1)} transactions/request`;
-  const perRequest = (cores: number | null) => (cores === null ? '?' : ((cores * 1000) / Math.max(r.perSecond, 1e-9)).toFixed(2));
+  const perRequest = (who: 'server' | 'database') => (Number.isFinite(cpuMsPerRequest(r, who)) ? cpuMsPerRequest(r, who).toFixed(2) : '?');
   const cpu = r.cpu
-    ? `; CPU cores: machine ${r.cpu.machine}/${r.cpu.cores} = server ${r.cpu.server} + PostgreSQL ${r.cpu.database ?? '?'} + load generator ${r.cpu.bench} + interrupts ${r.cpu.interrupts} + steal ${r.cpu.steal} + other processes ${r.cpu.other ?? '?'}; CPU ms per request: server ${perRequest(r.cpu.server)}, PostgreSQL ${perRequest(r.cpu.database)}`
+    ? `; CPU cores: machine ${r.cpu.machine}/${r.cpu.cores} = server ${r.cpu.server} + PostgreSQL ${r.cpu.database ?? '?'} + load generator ${r.cpu.bench} + interrupts ${r.cpu.interrupts} + steal ${r.cpu.steal} + other processes ${r.cpu.other ?? '?'}; CPU ms per request: server ${perRequest('server')}, PostgreSQL ${perRequest('database')}`
     : '';
   return cost + cpu;
 }
@@ -529,6 +535,8 @@ async function main(): Promise<void> {
     ledger_rebuild_events_per_s: ledgerRebuild?.eventsPerSecond ?? NaN,
     ledger_verify_events_per_s: ledgerVerify?.eventsPerSecond ?? NaN,
     ledger_verify_peak_rss_mb: round(ledgerVerify?.peakRssMb ?? NaN, 1),
+    statements_per_create: round(http.create?.dbStatementsPerRequest ?? NaN, 2),
+    service_cpu_ms_per_create: round(cpuMsPerRequest(http.create, 'server'), 3),
   };
   const cpus = os.cpus();
   const machine = {
