@@ -40,7 +40,8 @@ describe('FeedSignal: projectors are woken after a commit, not from inside it', 
   });
 
   it('a burst of commits is coalesced: at least one notification, far fewer than commits', async () => {
-    const store = new EventStore(t.db);
+    // Forty commits: appends that do not share them (see shared-appends.int.spec.ts for those).
+    const store = new EventStore(t.db, undefined, { sharedCommits: { maxInFlight: 40, maxBatch: 1 } });
     let local = 0;
     store.signal.listen(() => local++);
     await Promise.all(Array.from({ length: 40 }, (_, i) => store.append(`signal-burst-${i}`, [{ type: 'Thing', data: { i } }], 'no_stream')));

@@ -4,8 +4,9 @@
  * the two spaces never meet.
  *
  * One bigint:
- * - an event stream's lock is hashtextextended(stream_id, 0): taken by append_to_stream and
- *   read_stream_locked (migrations 0009 and 0007, frozen, so they spell it themselves), by
+ * - an event stream's lock is hashtextextended(stream_id, 0): taken by append_to_stream,
+ *   append_to_streams (in key order, before any write) and read_stream_locked (migrations 0009,
+ *   0018 and 0007, frozen, so they spell it themselves), by
  *   EventStore.lockStream, and by AccountRepository for a multi-stream write's lock order;
  * - the fixed keys of ADVISORY_LOCK_KEY, apart from those only by odds (2^-64 a stream).
  *

@@ -4,6 +4,7 @@ import type { Database } from '@accountable/database';
 import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
 import { DuplicateEventIdError, UnreadableEventError, WrongExpectedVersionError } from './event-store.errors';
 import { FeedSignal } from './feed-signal';
+import { SharedCommits, type Settled, type SharedCommitsOptions } from './shared-commits';
 import { Upcasters } from './upcasters';
 
 export interface ReadStreamOptions {
@@ -34,6 +35,32 @@ interface EventRow {
 /** Anything that runs queries: the pool-backed Kysely or an open transaction. */
 export type Executor = Kysely<Database>;
 
+/** An append waiting for, or riding in, a shared commit. */
+interface PendingAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  expected: ExpectedVersion;
+  ids: string[];
+}
+
+interface AppendRow {
+  outcome: 'appended' | 'idempotent' | 'wrong_version' | 'duplicate_event';
+  actual_version: number | null;
+  first_position: number | null;
+  last_position: number | null;
+  tx: string | null;
+  recorded_at: Date | null;
+}
+
+/**
+ * One call in flight: every append arriving meanwhile waits for it and goes in the next, so
+ * under load each call carries about as many appends as there are writers. The bound keeps one
+ * statement's arrays (and its lock list) modest.
+ */
+const SHARED_APPENDS: SharedCommitsOptions = { maxInFlight: 1, maxBatch: 256 };
+
+const expectedKind = (expected: ExpectedVersion) => (typeof expected === 'number' ? 'exact' : expected);
+
 /** What an append came to; for metrics. */
 export type AppendOutcome = 'appended' | 'idempotent' | 'wrong_version' | 'duplicate_event';
 
@@ -48,11 +75,15 @@ export class EventStore {
   /** Wakes projectors after commits; see `committed`. */
   readonly signal: FeedSignal;
 
+  private readonly shared: SharedCommits<PendingAppend, AppendResult>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly upcasters: Upcasters = new Upcasters(),
+    options: { sharedCommits?: SharedCommitsOptions } = {},
   ) {
     this.signal = new FeedSignal(db);
+    this.shared = new SharedCommits((batch) => this.commitShared(batch), options.sharedCommits ?? SHARED_APPENDS);
   }
 
   /**
@@ -66,6 +97,12 @@ export class EventStore {
   /**
    * Appends atomically, in one round trip (see `append_to_stream`; its current definition is in
    * migration 0009).
+   *
+   * Without `executor`, appends share commits: those that arrive while another is in flight go
+   * together in the next call (`append_to_streams`, migration 0018), one transaction and one WAL
+   * flush for all of them, each with its own outcome. The promise resolves only once the call
+   * that carried the append has committed.
+   *
    * Pass `executor` to append inside a caller's transaction; it must be that transaction's
    * first write, so that no transaction id is taken before the stream lock, and the caller
    * calls `committed()` after its commit.
@@ -77,22 +114,41 @@ export class EventStore {
     executor: Executor = this.db,
   ): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
-    const kind = typeof expected === 'number' ? 'exact' : expected;
-    const ids = events.map((e) => e.eventId ?? randomUUID());
-    const query = sql<{
-      outcome: 'appended' | 'idempotent' | 'wrong_version' | 'duplicate_event';
-      actual_version: number | null;
-      first_position: number | null;
-      last_position: number | null;
-      tx: string | null;
-      recorded_at: Date | null;
-    }>`SELECT * FROM append_to_stream(
-        ${streamId}, ${kind}, ${typeof expected === 'number' ? expected : null}::bigint,
+    const append: PendingAppend = { streamId, events, expected, ids: events.map((e) => e.eventId ?? randomUUID()) };
+    if (executor !== this.db) return this.resultOf(append, await this.appendAlone(append, executor));
+    return this.shared.submit(append);
+  }
+
+  /** One batch of shared appends; see `append`. */
+  private async commitShared(batch: readonly PendingAppend[]): Promise<Settled<AppendResult>[]> {
+    let settled: Settled<AppendResult>[];
+    if (batch.length === 1) {
+      settled = [await settle(() => this.appendAlone(batch[0], this.db).then((row) => this.resultOf(batch[0], row)))];
+    } else {
+      const rows = await this.appendTogether(batch).catch((error: unknown) => {
+        // A connection lost on the way leaves the outcome unknown: every append of the batch gets
+        // the error (none is acknowledged). An error the server raised undid the whole statement,
+        // so each append runs again alone, and only the one that raised fails.
+        if (!undoneByServer(error)) throw error;
+        return undefined;
+      });
+      settled = rows
+        ? batch.map((append, i) => settleNow(() => this.resultOf(append, rows[i])))
+        : await Promise.all(batch.map((append) => settle(() => this.appendAlone(append, this.db).then((row) => this.resultOf(append, row)))));
+    }
+    if (settled.some((s) => s.ok && s.value.written)) this.committed();
+    return settled;
+  }
+
+  private async appendAlone(append: PendingAppend, executor: Executor): Promise<AppendRow> {
+    const { streamId, events, expected, ids } = append;
+    const query = sql<AppendRow>`SELECT * FROM append_to_stream(
+        ${streamId}, ${expectedKind(expected)}, ${typeof expected === 'number' ? expected : null}::bigint,
         ${ids}::uuid[], ${events.map((e) => e.type)}::text[],
         ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
         ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
         ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`;
-    const row = await query.execute(executor).then(
+    return query.execute(executor).then(
       ({ rows }) => rows[0],
       (error: unknown) => {
         const actual = concurrentDuplicateVersion(error);
@@ -100,10 +156,31 @@ export class EventStore {
         throw actual === undefined ? error : new DuplicateEventIdError(streamId, ids, actual);
       },
     );
+  }
+
+  /** The outcome row of each append, in the batch's order. */
+  private async appendTogether(batch: readonly PendingAppend[]): Promise<AppendRow[]> {
+    const events = batch.flatMap((a) => a.events);
+    const { rows } = await sql<AppendRow & { item: number }>`SELECT * FROM append_to_streams(
+        ${batch.map((a) => a.streamId)}::text[], ${batch.map((a) => expectedKind(a.expected))}::text[],
+        ${batch.map((a) => (typeof a.expected === 'number' ? a.expected : null))}::bigint[],
+        ${batch.map((a) => a.events.length)}::integer[], ${batch.flatMap((a) => a.ids)}::uuid[],
+        ${events.map((e) => e.type)}::text[], ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
+        ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
+        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`.execute(this.db);
+    const byItem = new Map(rows.map((row) => [row.item, row]));
+    return batch.map((_, i) => {
+      const row = byItem.get(i + 1);
+      if (!row) throw new Error(`append_to_streams reported no outcome for append ${i + 1} of ${batch.length}`);
+      return row;
+    });
+  }
+
+  /** An append's row as its result, or its typed error. */
+  private resultOf({ streamId, events, expected, ids }: PendingAppend, row: AppendRow): AppendResult {
     this.report(row.outcome, events.length);
     switch (row.outcome) {
       case 'appended':
-        if (executor === this.db) this.committed();
         return {
           nextVersion: row.actual_version!,
           written: true,
@@ -293,6 +370,31 @@ function concurrentDuplicateVersion(error: unknown): number | null | undefined {
   } catch {
     return null;
   }
+}
+
+async function settle<R>(run: () => Promise<R>): Promise<Settled<R>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function settleNow<R>(run: () => R): Settled<R> {
+  try {
+    return { ok: true, value: run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * An error the server raised for the statement (severity ERROR): its transaction was rolled back
+ * and nothing of it committed. Not so for a lost connection, or a FATAL that may come after the
+ * commit's flush (a server crash ends every session with one).
+ */
+function undoneByServer(error: unknown): boolean {
+  return (error as { severity?: unknown })?.severity === 'ERROR';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -4,4 +4,5 @@ export { EventStore, type AppendOutcome, type ReadStreamOptions, type Executor }
 export type { Projection } from './projection';
 export { Upcasters, type Upcaster } from './upcasters';
 export { FeedSignal, FEED_CHANNEL } from './feed-signal';
+export { SharedCommits, type Settled, type SharedCommitsOptions } from './shared-commits';
 export { ipAddressOrNull, MAX_ADDRESS_LENGTH } from './source-address';

@@ -1,0 +1,67 @@
+/** One item's result within a shared commit: its own value or its own error. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+export interface SharedCommitsOptions {
+  /**
+   * Database calls running at once. 1: every item that arrives while a call is in flight waits
+   * for it and goes in the next one, so a call's latency (its round trip and its WAL flush) is
+   * shared by everything that arrived meanwhile.
+   */
+  maxInFlight: number;
+  /** Items per call at most; the rest wait for the next call. */
+  maxBatch: number;
+}
+
+/**
+ * Shared ("group") commits: items submitted while a commit is in flight travel together in the
+ * next one. `commit` writes a whole batch in one database call, one transaction, and reports each
+ * item's outcome on its own; if it throws, every item of that batch gets its error (nothing of a
+ * failed batch is acknowledged). An item alone (nothing in flight) is committed at once, so
+ * without concurrency this adds no wait.
+ *
+ * Generic: the event store's appends use it (`EventStore.append`), and any other write made of
+ * independent items committed by one SQL call can (a command's commit).
+ */
+export class SharedCommits<Item, Result> {
+  private readonly queue: { item: Item; resolve: (value: Result) => void; reject: (error: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly commit: (items: readonly Item[]) => Promise<readonly Settled<Result>[]>,
+    private readonly options: SharedCommitsOptions,
+  ) {
+    if (!(options.maxInFlight >= 1 && options.maxBatch >= 1)) throw new RangeError('SharedCommits needs maxInFlight and maxBatch of at least 1');
+  }
+
+  submit(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Items waiting for a call (for tests and metrics). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      this.inFlight++;
+      void this.run(this.queue.splice(0, this.options.maxBatch));
+    }
+  }
+
+  private async run(batch: SharedCommits<Item, Result>['queue']): Promise<void> {
+    try {
+      const settled = await this.commit(batch.map((b) => b.item));
+      if (settled.length !== batch.length) throw new Error(`a shared commit reported ${settled.length} outcomes for ${batch.length} items`);
+      settled.forEach((s, i) => (s.ok ? batch[i].resolve(s.value) : batch[i].reject(s.error)));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    } finally {
+      this.inFlight--;
+      this.pump();
+    }
+  }
+}
