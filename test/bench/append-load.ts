@@ -61,7 +61,7 @@ export function payload(index: number): { data: Record<string, unknown>; metadat
   };
 }
 
-/** Creates `bench_append` with our event store (0001, and append_to_stream as 0006 and then 0009, its current definition, left it) and a plain table like `events`. */
+/** Creates `bench_append` with our event store (0001, append_to_stream as 0006 and then 0009, its current definition, left it, and 0018's append_to_streams) and a plain table like `events`. */
 export async function prepareAppendSchema(url: string, admin: pg.Pool): Promise<void> {
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${APPEND_SCHEMA}`);
   const pool = schemaPool(url, APPEND_SCHEMA, 1, 'accountable-bench');
@@ -70,6 +70,8 @@ export async function prepareAppendSchema(url: string, admin: pg.Pool): Promise<
   await migrations['0006_append_without_notify'].up(db);
   // In a transaction, as the migrator runs it (it locks `events` while it reads where it took effect).
   await db.transaction().execute((trx) => migrations['0009_recorded_at_after_lock'].up(trx));
+  // The shared commits' function (EventStore.append without a transaction uses it).
+  await migrations['0018_append_to_streams'].up(db);
   // Same columns, defaults, constraints and indexes as `events` (LIKE … INCLUDING ALL copies
   // the identity, the xid8 default, both unique keys and both indexes; not the triggers).
   await pool.query('CREATE TABLE raw_events (LIKE events INCLUDING ALL)');

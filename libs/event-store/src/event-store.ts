@@ -389,12 +389,17 @@ function settleNow<R>(run: () => R): Settled<R> {
 }
 
 /**
- * An error the server raised for the statement (severity ERROR): its transaction was rolled back
- * and nothing of it committed. Not so for a lost connection, or a FATAL that may come after the
- * commit's flush (a server crash ends every session with one).
+ * An error the server raised for the statement (severity ERROR) because of what one of the
+ * appends held or met: its data (class 22), a constraint (23, a concurrent duplicate event id), a
+ * deadlock or serialisation failure (40), a limit (54), a lock (55) or a statement timeout
+ * (57014). The transaction was rolled back and nothing of it committed. Not so for a lost
+ * connection, or a FATAL that may come after the commit's flush (a server crash ends every session
+ * with one); and an error of the statement itself (a missing function: a migration not applied)
+ * would only repeat, so it fails the batch instead of hiding behind appends made one by one.
  */
 function undoneByServer(error: unknown): boolean {
-  return (error as { severity?: unknown })?.severity === 'ERROR';
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  return severity === 'ERROR' && typeof code === 'string' && (/^(22|23|40|54|55)/.test(code) || code === '57014');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

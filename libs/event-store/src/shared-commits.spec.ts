@@ -13,7 +13,11 @@ function controlled<Item>() {
 }
 
 const ok = (value: string): Settled<string> => ({ ok: true, value });
-const tick = () => new Promise((r) => setImmediate(r));
+/** Past the turn of the event loop on which the next call leaves. */
+const tick = async () => {
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+};
 
 describe('SharedCommits', () => {
   it('commits an item at once when nothing is in flight, and the ones that arrive meanwhile together next', async () => {
@@ -29,6 +33,19 @@ describe('SharedCommits', () => {
     expect(c.batches).toEqual([[1], [2, 3, 4]]);
     c.ends[1]([ok('two'), ok('three'), ok('four')]);
     await expect(Promise.all(rest)).resolves.toEqual(['two', 'three', 'four']);
+  });
+
+  it('an item submitted by a caller just answered rides in the next call with those already waiting', async () => {
+    const c = controlled<number>();
+    const shared = new SharedCommits(c.commit, { maxInFlight: 1, maxBatch: 10 });
+    const again = shared.submit(1).then(() => shared.submit(4));
+    const waiting = [2, 3].map((n) => shared.submit(n));
+    c.ends[0]([ok('one')]);
+    await tick();
+    expect(c.batches).toEqual([[1], [2, 3, 4]]);
+    c.ends[1]([ok('two'), ok('three'), ok('four')]);
+    await expect(again).resolves.toBe('four');
+    await expect(Promise.all(waiting)).resolves.toEqual(['two', 'three']);
   });
 
   it("reports each item's own failure and the others' results", async () => {
@@ -58,6 +75,7 @@ describe('SharedCommits', () => {
     c.ends[1](lost);
     await expect(second).rejects.toBe(lost);
     await expect(third).rejects.toBe(lost);
+    await tick();
     const fourth = shared.submit(4);
     c.ends[2]([ok('four')]);
     await expect(fourth).resolves.toBe('four');

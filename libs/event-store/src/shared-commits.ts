@@ -60,8 +60,13 @@ export class SharedCommits<Item, Result> {
     } catch (error) {
       for (const b of batch) b.reject(error);
     } finally {
-      this.inFlight--;
-      this.pump();
+      // The next call leaves on the next turn of the event loop, not now: the callers just
+      // answered usually submit again in their continuations (microtasks, which all run before
+      // it), and they should ride together in that call instead of the first going alone.
+      setImmediate(() => {
+        this.inFlight--;
+        this.pump();
+      });
     }
   }
 }
