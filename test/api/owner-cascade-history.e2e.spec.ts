@@ -3,14 +3,14 @@ import { sql } from 'kysely';
 import {
   AccountRepository,
   OPERATOR,
-  OwnerCascadeProjection,
+  OwnerCascadeProcessManager,
   ReactivateMainAccountCommand,
   SuspendMainAccountCommand,
   UpgradeAccountCommand,
   type AccountRecord,
 } from '@accountable/accounts';
-import { EventStore } from '@accountable/event-store';
-import { CheckpointStore, ProjectionRunner, ProjectorService } from '@accountable/projections';
+import { EventStore, CheckpointStore, ProjectionRunner } from '@accountable/event-store';
+import { ProjectorService } from '@accountable/platform';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { clientFor, eventCount, settle, streamEvents, waitFor, type Credentials } from './accounts-api.helpers';
 
@@ -74,7 +74,7 @@ describe('Owner cascade: a late cascade applies each cause to the owner as it wa
       }
       return written;
     };
-    const cascade = new OwnerCascadeProjection(racing);
+    const cascade = new OwnerCascadeProcessManager(racing);
     const runner = new ProjectionRunner(t.runtime.db, t.app.get(EventStore), [cascade], { connectionString: t.runtime.databaseUrl });
     // The feed holds back commits while an older transaction runs anywhere on the server (other
     // test files share it), so one catch-up can find nothing yet: run it until the race happened.

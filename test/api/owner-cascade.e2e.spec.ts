@@ -3,15 +3,15 @@ import {
   AccountRepository,
   AccountRuleError,
   OPERATOR,
-  OwnerCascadeProjection,
+  OwnerCascadeProcessManager,
   ReactivateMainAccountCommand,
   SuspendMainAccountCommand,
   UpdateAccountCommand,
   UpgradeAccountCommand,
   type AccountRecord,
 } from '@accountable/accounts';
-import { EventStore } from '@accountable/event-store';
-import { CheckpointStore, ProjectionRunner, ProjectorService } from '@accountable/projections';
+import { EventStore, CheckpointStore, ProjectionRunner } from '@accountable/event-store';
+import { ProjectorService } from '@accountable/platform';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { accountPath, clientFor, eventCount, raw, restError, settle, streamEvents, waitFor, type Credentials, type StoredEvent } from './accounts-api.helpers';
 
@@ -185,11 +185,11 @@ describe('Owner cascade: resume after a crash half-way', () => {
   });
   afterAll(() => t.close());
 
-  const runner = (projection: OwnerCascadeProjection) =>
+  const runner = (projection: OwnerCascadeProcessManager) =>
     new ProjectionRunner(t.runtime.db, t.app.get(EventStore), [projection], { connectionString: t.runtime.databaseUrl });
 
   /** A cascade whose process "dies" right after its `survivingCommits`-th follow-up is durable. */
-  function crashingCascade(survivingCommits: number): OwnerCascadeProjection {
+  function crashingCascade(survivingCommits: number): OwnerCascadeProcessManager {
     let commits = 0;
     const crashing: AccountRepository = Object.create(repository);
     crashing.commit = async (...args: Parameters<AccountRepository['commit']>) => {
@@ -199,7 +199,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
       if (++commits === survivingCommits) throw Object.assign(new Error('simulated crash'), { code: '57P01' });
       return written;
     };
-    return new OwnerCascadeProjection(crashing);
+    return new OwnerCascadeProcessManager(crashing);
   }
 
   /** Until the feed hands the cascade this event (see settle() on why that can lag a commit). */
@@ -236,7 +236,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
     expect(await checkpoint()).toEqual(before);
     expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['suspended', 'active', 'active']);
 
-    const resumed = new OwnerCascadeProjection(repository);
+    const resumed = new OwnerCascadeProcessManager(repository);
     expect(await runner(resumed).catchUp(resumed)).toBeGreaterThan(0);
     expect(await checkpoint()).not.toEqual(before);
     for (const sub of subs) {
@@ -246,7 +246,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
     }
     // A third runner reads the follow-ups themselves and finds nothing left to do.
     const total = await eventCount(t);
-    const again = new OwnerCascadeProjection(repository);
+    const again = new OwnerCascadeProcessManager(repository);
     await runner(again).catchUp(again);
     expect(await eventCount(t)).toBe(total);
   });
@@ -278,7 +278,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
     expect(await checkpoint()).toEqual(before);
     expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['active', 'suspended', 'suspended']);
 
-    const resumed = new OwnerCascadeProjection(repository);
+    const resumed = new OwnerCascadeProcessManager(repository);
     await runner(resumed).catchUp(resumed);
     for (const sub of subs) {
       const effects = await cascadeEvents(sub.sid);

@@ -15,12 +15,13 @@ const ROOT = path.resolve(__dirname, '../..');
 const LAYERS: readonly (readonly string[])[] = [
   ['db', 'libs/config', 'libs/secrets', 'libs/twilio'],
   ['libs/database'],
+  // With the store: the projection runner, checkpoints, leadership, parked events, rebuilds.
   ['libs/event-store'],
-  // The tamper-evident ledger: uses the store; platform and projections use it.
+  // The tamper-evident ledger: uses the store; platform and accounts use it.
   ['libs/ledger'],
   ['libs/platform'],
+  // The accounts feature, its read models and process manager included.
   ['libs/accounts'],
-  ['libs/projections'],
   ['apps/api', 'apps/cli', 'apps/console'],
 ];
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@accountable/event-store';
-import { AuditHistoryProjection } from '@accountable/projections';
+import { AuditHistoryProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** A rebuild reads thousands of events per batch: more rows than one statement's 65,535 parameters allow. */

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import type { Database } from '@accountable/database';
-import { AuditHistoryQueries, type AuditListRequest } from '@accountable/projections';
+import { AuditHistoryQueries, type AuditListRequest } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 interface PlanNode {

@@ -5,16 +5,10 @@ import {
   SuspendMainAccountCommand,
   UpgradeAccountCommand,
   type AccountRecord,
-} from '@accountable/accounts';
-import { EventStore, FEED_START } from '@accountable/event-store';
-import {
   AuditHistoryProjection,
-  CheckpointConflictError,
-  ProjectionAdmin,
-  ProjectionRunner,
-  ProjectorService,
-  type Projection,
-} from '@accountable/projections';
+} from '@accountable/accounts';
+import { EventStore, FEED_START, CheckpointConflictError, ProjectionAdmin, ProjectionRunner, type Projection } from '@accountable/event-store';
+import { ProjectorService } from '@accountable/platform';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { auditableEventCount, auditRows, clientFor, drain, type AuditRow } from './audit.helpers';
 

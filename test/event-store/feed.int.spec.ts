@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { EventStore, FEED_START } from '@accountable/event-store';
-import { ProjectionRunner, type Projection } from '@accountable/projections';
+import { EventStore, FEED_START, ProjectionRunner, type Projection } from '@accountable/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const APPEND_SQL = `SELECT * FROM append_to_stream($1, 'any', NULL, $2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])`;

@@ -1,5 +1,5 @@
 import { sql, type KyselyPlugin } from 'kysely';
-import { AccountReadModelProjection, ReadModelDriftError, applyAccountEvent } from '@accountable/projections';
+import { AccountReadModelProjection, ReadModelDriftError, applyAccountEvent } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 interface Event {

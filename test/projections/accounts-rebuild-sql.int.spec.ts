@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { EventStore, FEED_START, type FeedPosition } from '@accountable/event-store';
-import { AccountReadModelProjection, ProjectionAdmin, ProjectionRunner } from '@accountable/projections';
+import { EventStore, FEED_START, type FeedPosition, ProjectionAdmin, ProjectionRunner } from '@accountable/event-store';
+import { AccountReadModelProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, insertMains, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { EventStore, FEED_START, type EventMetadata } from '@accountable/event-store';
-import { AuditHistoryProjection, ProjectionAdmin, ProjectionRunner } from '@accountable/projections';
+import { EventStore, FEED_START, type EventMetadata, ProjectionAdmin, ProjectionRunner } from '@accountable/event-store';
+import { AuditHistoryProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { EventStore, WrongExpectedVersionError, type NewEvent } from '@accountable/event-store';
-import { ProjectionRunner, type Projection, type RunnerLogger } from '@accountable/projections';
+import { EventStore, WrongExpectedVersionError, type NewEvent, ProjectionRunner, type Projection, type RunnerLogger } from '@accountable/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const ROUNDS = 5;

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { EventStore, Upcasters, type EventMetadata, type RecordedEvent } from '@accountable/event-store';
-import {
-  AccountReadModelProjection,
-  AuditHistoryProjection,
-  ProjectionAdmin,
-  ProjectionRunner,
-  type Projection,
-  type RebuildableProjection,
-} from '@accountable/projections';
+import { EventStore, Upcasters, type EventMetadata, type RecordedEvent, ProjectionAdmin, ProjectionRunner, type Projection, type RebuildableProjection } from '@accountable/event-store';
+import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 

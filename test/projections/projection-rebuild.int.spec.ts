@@ -1,12 +1,6 @@
 import { sql } from 'kysely';
-import { EventStore, type FeedPosition } from '@accountable/event-store';
-import {
-  AccountReadModelProjection,
-  AuditHistoryProjection,
-  ProjectionAdmin,
-  ProjectionRunner,
-  type RebuildableProjection,
-} from '@accountable/projections';
+import { EventStore, type FeedPosition, ProjectionAdmin, ProjectionRunner, type RebuildableProjection } from '@accountable/event-store';
+import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, insertMains, liveRows, rowsOf } from './rebuild.helpers';
 

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
-import { EventStore, FEED_START, type FeedPosition } from '@accountable/event-store';
-import { CheckpointConflictError, ProjectionRunner, type Projection } from '@accountable/projections';
+import { EventStore, FEED_START, type FeedPosition, CheckpointConflictError, ProjectionRunner, type Projection } from '@accountable/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 async function eventually<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {

@@ -14,8 +14,8 @@ import {
   type EmbeddedPostgres,
   type EmbeddedReplica,
 } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
-import { AccountReadModelProjection, AuditHistoryProjection, ProjectionAdmin, ProjectionRunner } from '@accountable/projections';
+import { EventStore, ProjectionAdmin, ProjectionRunner } from '@accountable/event-store';
+import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { appendAccounts, liveRows } from './rebuild.helpers';
 
 const freePort = () =>

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { EventStore, type FeedPosition } from '@accountable/event-store';
-import { AccountReadModelProjection, AuditHistoryProjection, ProjectionAdmin, type RebuildableProjection } from '@accountable/projections';
+import { EventStore, type FeedPosition, ProjectionAdmin, type RebuildableProjection } from '@accountable/event-store';
+import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, rowsOf } from './rebuild.helpers';
 
@@ -61,7 +61,7 @@ describe('rebuilds are serialised per projection and keep to their own tables', 
 
   it('refuses while a rebuild in another process holds the lock, and runs once it is gone', async () => {
     const other = await t.client();
-    // What a rebuild's session holds (libs/projections/src/admin/rebuild-lock.ts).
+    // What a rebuild's session holds (libs/event-store/src/projections/admin/rebuild-lock.ts).
     await other.query(`SELECT pg_advisory_lock(${0x41435242}, hashtext('audit'))`);
     const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await expect(new ProjectionAdmin(t.db, store).rebuild(audit)).rejects.toMatchObject({

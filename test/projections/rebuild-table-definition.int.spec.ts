@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { EventStore, type FeedPosition } from '@accountable/event-store';
-import { AccountReadModelProjection, AuditHistoryProjection, ProjectionAdmin, type RebuildableProjection } from '@accountable/projections';
+import { EventStore, type FeedPosition, ProjectionAdmin, type RebuildableProjection } from '@accountable/event-store';
+import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, rowsOf } from './rebuild.helpers';
 

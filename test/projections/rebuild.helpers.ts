@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import type { EventMetadata, EventStore, FeedPosition } from '@accountable/event-store';
-import { CheckpointConflictError, type ProjectionRunner, type RebuildableProjection } from '@accountable/projections';
+import { CheckpointConflictError, type ProjectionRunner, type RebuildableProjection } from '@accountable/event-store';
 
 /** Shared by the rebuild suites (not a spec itself). */
 

@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
-import { AccountEventType } from '@accountable/accounts';
+import { AccountEventType, AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { EventStore, FEED_START } from '@accountable/event-store';
-import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/projections';
-import { SQL_LOADED_FIELDS } from '../../libs/projections/src/account-read-model/account-read-model.projection';
+import { SQL_LOADED_FIELDS } from '../../libs/accounts/src/read-models/account/account-read-model.projection';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, settledHead } from './rebuild.helpers';
 

@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { QueryBus } from '@nestjs/cqrs';
 import { sql } from 'kysely';
-import { fold, VerifyReadModelQuery, type Account } from '@accountable/accounts';
-import { EventStore, WrongExpectedVersionError, type NewEvent } from '@accountable/event-store';
-import { auditEntryOf, ProjectionRunner, type Projection, type RunnerLogger } from '@accountable/projections';
+import { fold, VerifyReadModelQuery, type Account, auditEntryOf } from '@accountable/accounts';
+import { EventStore, WrongExpectedVersionError, type NewEvent, ProjectionRunner, type Projection, type RunnerLogger } from '@accountable/event-store';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { send, describeOutcome, waitUntil, type Credentials } from './support/http';
 import { byProfile, random, SEED } from './support/profile';

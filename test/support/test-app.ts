@@ -7,8 +7,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { CreateMainAccountCommand, OPERATOR, type AccountRecord, type AccountType } from '@accountable/accounts';
 import { loadConfig } from '@accountable/config';
-import { openRuntime, type Runtime } from '@accountable/platform';
-import { CheckpointConflictError, ProjectorService } from '@accountable/projections';
+import { openRuntime, type Runtime, ProjectorService } from '@accountable/platform';
+import { CheckpointConflictError } from '@accountable/event-store';
 import { createApiApp } from '../../apps/api/src/app.factory';
 import { createTestDatabase, type TestDatabase } from './test-database';
 

@@ -3,10 +3,9 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { ACCOUNT_READ_MODEL_WRITER, AccountsModule, IdempotencyKeyPruner } from '@accountable/accounts';
+import { AccountsModule, IdempotencyKeyPruner, GetAuditEventHandler, ListAuditEventsHandler, projectionsProvider } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
-import { PlatformModule, type Runtime } from '@accountable/platform';
-import { accountReadModelWriter, GetAuditEventHandler, ListAuditEventsHandler, projectionsProvider, ProjectorService } from '@accountable/projections';
+import { PlatformModule, type Runtime, ProjectorService } from '@accountable/platform';
 import { AccountHistoryController } from './accounts/account-history.controller';
 import { AccountsController } from './accounts/accounts.controller';
 import { VersionController } from './accounts/version.controller';
@@ -49,7 +48,7 @@ export class AppModule {
         LoggerModule.forRoot(loggingParams(options.logger)),
         PlatformModule.forRuntime(runtime, new EventStore(runtime.db)),
         CqrsModule.forRoot(),
-        { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
+        AccountsModule,
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController, LedgerController] : []), HealthController, MetricsController],

@@ -1,9 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ACCOUNT_READ_MODEL_WRITER, AccountsModule } from '@accountable/accounts';
+import { AccountsModule, projectionsProvider } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
-import { accountReadModelWriter, projectionsProvider } from '@accountable/projections';
 import { CliOutput } from './cli-output';
 import { AuditCommand } from './commands/audit.command';
 import { CreateMainCommand } from './commands/create-main.command';
@@ -31,7 +30,7 @@ export class CliModule {
       imports: [
         PlatformModule.forRuntime(runtime, new EventStore(runtime.db)),
         CqrsModule.forRoot(),
-        { module: AccountsModule, providers: [{ provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter }] },
+        AccountsModule,
       ],
       providers: [
         CliOutput,

@@ -1,6 +1,6 @@
 export * from './domain';
 export { AccountsModule } from './accounts.module';
-export { AccountReader, type AccountRecord, type ListKey } from './application/account.reader';
+export { AccountReader, type AccountRecord, type ListKey } from './read-models/account/account.reader';
 export {
   ACCOUNT_READ_MODEL_WRITER,
   AccountRepository,
@@ -17,21 +17,44 @@ export { UpdateAccountCommand } from './commands/update-account/update-account.c
 export { UpgradeAccountCommand } from './commands/upgrade-account/upgrade-account.command';
 export { SuspendMainAccountCommand } from './commands/suspend-main-account/suspend-main-account.command';
 export { ReactivateMainAccountCommand } from './commands/reactivate-main-account/reactivate-main-account.command';
-export { OwnerCascadeProjection, followUpEventId } from './process-managers/owner-cascade.projection';
-export { GetAccountQuery } from './queries/get-account/get-account.query';
-export { ListAccountsQuery, type AccountListPage } from './queries/list-accounts/list-accounts.query';
+export { OwnerCascadeProcessManager, followUpEventId } from './process-managers/owner-cascade.process-manager';
+export { GetAccountQuery } from './read-models/account/queries/get-account/get-account.query';
+export { ListAccountsQuery, type AccountListPage } from './read-models/account/queries/list-accounts/list-accounts.query';
 export { ReplayAccountQuery, AccountStateAtQuery, type ReplayStep, type AccountSnapshot } from './queries/replay-account/replay-account.query';
 export { AccountHistoryQuery, MAX_LINKED_EFFECTS, type AccountHistory, type HistoryEntry, type EventLink } from './queries/account-history/account-history.query';
 export { snapshotOf } from './queries/replay-account/replay-account.handler';
-export { VerifyReadModelQuery, type Drift, type UnopenableSecret, type VerifyReport } from './queries/verify-read-model/verify-read-model.query';
+export { VerifyReadModelQuery, type Drift, type UnopenableSecret, type VerifyReport } from './read-models/account/queries/verify-read-model/verify-read-model.query';
 export { findUnopenableKeys, sealedTokenSamples, storedSecretsRefusal, unopenableKeysMessage, type UnopenableKey } from './application/stored-secrets.check';
-export { ApiKeyReader, type ApiKeyRecord, type ApiKeyCredential } from './application/api-key.reader';
+export { ApiKeyReader, type ApiKeyRecord, type ApiKeyCredential } from './read-models/account/api-key.reader';
 export { CreateApiKeyCommand } from './commands/create-api-key/create-api-key.command';
 export { UpdateApiKeyCommand } from './commands/update-api-key/update-api-key.command';
 export { DeleteApiKeyCommand } from './commands/delete-api-key/delete-api-key.command';
-export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';
-export { GetApiKeyQuery } from './queries/get-api-key/get-api-key.query';
+export { ListApiKeysQuery } from './read-models/account/queries/list-api-keys/list-api-keys.query';
+export { GetApiKeyQuery } from './read-models/account/queries/get-api-key/get-api-key.query';
 export { CreateSecondaryAuthTokenCommand, type IssuedAuthToken } from './commands/create-secondary-auth-token/create-secondary-auth-token.command';
 export { DeleteSecondaryAuthTokenCommand } from './commands/delete-secondary-auth-token/delete-secondary-auth-token.command';
 export { PromoteAuthTokenCommand } from './commands/promote-auth-token/promote-auth-token.command';
 export { RotateAuthTokenCommand } from './commands/rotate-auth-token/rotate-auth-token.command';
+export {
+  AccountReadModelProjection,
+  applyAccountEvent,
+  accountReadModelWriter,
+  ReadModelDriftError,
+  type AccountReadModelInput,
+} from './read-models/account/account-read-model.projection';
+export { AuditHistoryProjection, AuditOwnerUnknownError } from './read-models/audit/audit-history.projection';
+export { AuditEventType, auditEntryOf, type AuditEntry } from './read-models/audit/audit-entry';
+export {
+  AuditHistoryQueries,
+  searchAudit,
+  type AuditSearch,
+  type AuditFilters,
+  type AuditListRequest,
+  type AuditPage,
+  type AuditViewer,
+} from './read-models/audit/audit-history.queries';
+export { ListAuditEventsQuery } from './read-models/audit/queries/list-audit-events/list-audit-events.query';
+export { ListAuditEventsHandler } from './read-models/audit/queries/list-audit-events/list-audit-events.handler';
+export { GetAuditEventQuery } from './read-models/audit/queries/get-audit-event/get-audit-event.query';
+export { GetAuditEventHandler } from './read-models/audit/queries/get-audit-event/get-audit-event.handler';
+export { projectionsProvider } from './projections.provider';

@@ -1,8 +1,8 @@
 export * from './event.types';
 export * from './event-store.errors';
 export { EventStore, type AppendOutcome, type ReadStreamOptions, type Executor } from './event-store';
-export type { Projection } from './projection';
 export { Upcasters, type Upcaster } from './upcasters';
 export { FeedSignal, FEED_CHANNEL } from './feed-signal';
 export { SharedCommits, type Settled, type SharedCommitsOptions } from './shared-commits';
 export { ipAddressOrNull, MAX_ADDRESS_LENGTH } from './source-address';
+export * from './projections';

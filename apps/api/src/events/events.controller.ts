@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBasicAuth, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '@accountable/accounts';
-import { GetAuditEventQuery, ListAuditEventsQuery } from '@accountable/projections';
+import { GetAuditEventQuery, ListAuditEventsQuery } from '@accountable/accounts';
 import {
   decodeEventPageToken,
   encodeEventPageToken,

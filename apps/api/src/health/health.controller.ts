@@ -3,9 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { sql, type Kysely } from 'kysely';
 import { pendingMigrations, type Database } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
-import { DB, RUNTIME, type Runtime } from '@accountable/platform';
-import { PROJECTIONS, ProjectionAdmin, type Projection } from '@accountable/projections';
+import { EventStore, ProjectionAdmin, type Projection } from '@accountable/event-store';
+import { DB, RUNTIME, type Runtime, PROJECTIONS } from '@accountable/platform';
 
 @ApiTags('Operations')
 @Controller('health')

@@ -7,7 +7,7 @@ import type { Caller } from '@accountable/accounts';
 import type { Database } from '@accountable/database';
 import { headToJson, latestHead, proofToJson, proveEvent, type InclusionProofJson, type TreeHeadJson } from '@accountable/ledger';
 import { DB } from '@accountable/platform';
-import { GetAuditEventQuery } from '@accountable/projections';
+import { GetAuditEventQuery } from '@accountable/accounts';
 import { eventIdFromEventSid, isEventSid, TwilioErrors } from '@accountable/twilio';
 import { AuthCaller, Authenticated } from '../http/basic-auth';
 import { PublicUrl } from '../http/public-url';

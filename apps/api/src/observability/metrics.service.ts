@@ -2,9 +2,8 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
-import { DB } from '@accountable/platform';
-import { PROJECTIONS, ProjectionAdmin, type Projection, type ProjectionStatus } from '@accountable/projections';
+import { EventStore, ProjectionAdmin, type Projection, type ProjectionStatus } from '@accountable/event-store';
+import { DB, PROJECTIONS } from '@accountable/platform';
 
 /**
  * The registry and the HTTP metrics. Created before Nest (the Fastify hook that feeds it is

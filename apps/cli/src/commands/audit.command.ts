@@ -3,7 +3,7 @@ import { Command, CommandRunner, Option } from 'nest-commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { READ_DB } from '@accountable/platform';
-import { searchAudit } from '@accountable/projections';
+import { searchAudit } from '@accountable/accounts';
 import { formatIso8601Seconds, isAccountSid } from '@accountable/twilio';
 import { CliOutput, usageError, visible } from '../cli-output';
 

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import {
   OPERATOR,
-  OwnerCascadeProjection,
+  OwnerCascadeProcessManager,
   ReactivateMainAccountCommand,
   SuspendMainAccountCommand,
   UpgradeAccountCommand,
@@ -13,9 +13,8 @@ import {
 } from '@accountable/accounts';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
+import { EventStore, CheckpointConflictError, ProjectionRunner } from '@accountable/event-store';
 import { DB, RUNTIME, type Runtime } from '@accountable/platform';
-import { CheckpointConflictError, ProjectionRunner } from '@accountable/projections';
 import { isAccountSid, toAccountResource } from '@accountable/twilio';
 import { CliOutput, UnknownAccountError, usageError } from '../cli-output';
 
@@ -33,7 +32,7 @@ abstract class MainAccountOperation extends CommandRunner {
     @Inject(DB) private readonly db: Kysely<Database>,
     @Inject(RUNTIME) private readonly runtime: Runtime,
     private readonly store: EventStore,
-    private readonly cascade: OwnerCascadeProjection,
+    private readonly cascade: OwnerCascadeProcessManager,
   ) {
     super();
   }

@@ -3,9 +3,8 @@ import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
-import { DB } from '@accountable/platform';
-import { PROJECTIONS, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/projections';
+import { EventStore, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/event-store';
+import { DB, PROJECTIONS } from '@accountable/platform';
 import { CliOutput, usageError, visible } from '../cli-output';
 
 /** Error text from a parked event may quote the event's own content: one line, never a raw control character. */

@@ -4,7 +4,7 @@ import type { Database } from '@accountable/database';
 import { EventStore, WrongExpectedVersionError, type ExpectedVersion, type RecordedEvent } from '@accountable/event-store';
 import { DB } from '@accountable/platform';
 import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
-import type { AccountRecord, AccountRow } from './account.reader';
+import type { AccountRecord, AccountRow } from '../read-models/account/account.reader';
 import { eventMetadata, type CommandContext } from './command-context';
 import { IdempotencyKeyTakenError, IdempotencyStore, type IdempotencyKey } from './idempotency.store';
 
@@ -19,8 +19,8 @@ export interface CommittedAccountEvent {
 }
 
 /**
- * Writes the account read model inside the append transaction (read-your-writes). Bound by the
- * app to the projections library's version-guarded writer, the same one the feed drives.
+ * Writes the account read model inside the append transaction (read-your-writes). Bound by
+ * AccountsModule to the read model's version-guarded writer, the same one the feed drives.
  */
 export const ACCOUNT_READ_MODEL_WRITER = Symbol('ACCOUNT_READ_MODEL_WRITER');
 export interface AccountReadModelWriter {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { ADVISORY_LOCK_CLASS, type Database } from '@accountable/database';
 import { Keyring } from '@accountable/secrets';
-import type { AccountRecord } from './account.reader';
+import type { AccountRecord } from '../read-models/account/account.reader';
 
 /**
  * An API request's `Idempotency-Key`, scoped to the account that sent it, and the hash of what

@@ -3,7 +3,7 @@ import { apiKeySecretVerifier, newApiKeySecret } from '@accountable/secrets';
 import { newApiKeySid } from '@accountable/twilio';
 import { createApiKey } from '../../domain';
 import { AccountRepository } from '../../application/account.repository';
-import { ApiKeyReader, type ApiKeyRecord } from '../../application/api-key.reader';
+import { ApiKeyReader, type ApiKeyRecord } from '../../read-models/account/api-key.reader';
 import { CreateApiKeyCommand } from './create-api-key.command';
 
 @CommandHandler(CreateApiKeyCommand)

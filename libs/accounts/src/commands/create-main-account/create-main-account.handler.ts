@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Keyring, newAuthToken } from '@accountable/secrets';
 import { newAccountSid } from '@accountable/twilio';
 import { createMainAccount } from '../../domain';
-import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
 import { AccountRepository } from '../../application/account.repository';
 import { CreateMainAccountCommand } from './create-main-account.command';
 

@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { AccountRecord } from '../../application/account.reader';
+import type { AccountRecord } from '../../read-models/account/account.reader';
 import type { CommandContext } from '../../application/command-context';
 
 /** Operator (CLI). Reactivates a main account; the owner cascade then restores exactly the subaccounts it suspended. */

@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { suspendMainAccount } from '../../domain';
-import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
 import { AccountRepository } from '../../application/account.repository';
 import { SuspendMainAccountCommand } from './suspend-main-account.command';
 

@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { AccountRecord } from '../../application/account.reader';
+import type { AccountRecord } from '../../read-models/account/account.reader';
 import type { CommandContext } from '../../application/command-context';
 import type { IdempotencyKey } from '../../application/idempotency.store';
 

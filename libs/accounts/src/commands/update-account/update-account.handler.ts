@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountRuleError, decideUpdate } from '../../domain';
-import { AccountReader, type AccountRecord } from '../../application/account.reader';
+import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
 import { AccountRepository } from '../../application/account.repository';
 import { UpdateAccountCommand } from './update-account.command';
 

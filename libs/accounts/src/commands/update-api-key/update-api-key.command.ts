@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { ApiKeyRecord } from '../../application/api-key.reader';
+import type { ApiKeyRecord } from '../../read-models/account/api-key.reader';
 import type { CommandContext } from '../../application/command-context';
 
 export class UpdateApiKeyCommand extends Command<ApiKeyRecord> {

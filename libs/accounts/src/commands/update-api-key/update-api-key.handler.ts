@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountRuleError, renameApiKey } from '../../domain';
 import { AccountRepository } from '../../application/account.repository';
-import { ApiKeyReader, type ApiKeyRecord } from '../../application/api-key.reader';
+import { ApiKeyReader, type ApiKeyRecord } from '../../read-models/account/api-key.reader';
 import { UpdateApiKeyCommand } from './update-api-key.command';
 
 @CommandHandler(UpdateApiKeyCommand)

@@ -1,6 +1,6 @@
 import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EventStore, type RecordedEvent } from '@accountable/event-store';
-import { AccountReader } from '../../application/account.reader';
+import { AccountReader } from '../../read-models/account/account.reader';
 import { ACCOUNT_STREAM_PREFIX, accountStreamId } from '../../domain';
 import { ReplayAccountQuery } from '../replay-account/replay-account.query';
 import { AccountHistoryQuery, MAX_LINKED_EFFECTS, type AccountHistory, type EventLink } from './account-history.query';

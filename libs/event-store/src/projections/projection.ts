@@ -1,0 +1,29 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '@accountable/database';
+import type { RecordedEvent } from '../event.types';
+
+/**
+ * A read model or process manager fed from the global feed; the ProjectionRunner beside it runs
+ * them (checkpoints, leadership, parked events), and ProjectionAdmin rebuilds them.
+ */
+export interface Projection {
+  /** Checkpoint key and leadership lock name; stable. */
+  readonly name: string;
+  /**
+   * Applies a batch inside the transaction that also advances the checkpoint, so the batch's
+   * effect and the checkpoint commit together or not at all (the pool itself for
+   * `ownTransactions` projections).
+   */
+  apply(executor: Kysely<Database>, events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * A process manager whose effects are appends of its own (each in its own short transaction,
+   * idempotent by event id) sets this. The runner then applies the batch outside any
+   * transaction and moves the checkpoint afterwards: holding a batch transaction (and its xid)
+   * open through a long cascade would stop the feed's fence — every other projection — for
+   * that long. A crash between the effects and the checkpoint replays the batch; the effects'
+   * deterministic ids make that harmless.
+   */
+  readonly ownTransactions?: boolean;
+  /** Empties the projection's tables, for a rebuild from position zero. */
+  reset(trx: Transaction<Database>): Promise<void>;
+}
