@@ -22,6 +22,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['libs/platform'],
   // The accounts feature, its read models and process manager included.
   ['libs/accounts'],
+  // Event Streams: sinks and subscriptions, the event-type catalogue, delivery to webhooks and NATS.
+  ['libs/event-streams'],
   ['apps/api', 'apps/cli', 'apps/console'],
 ];
 

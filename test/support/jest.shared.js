@@ -9,7 +9,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   moduleNameMapper: {
-    '^@accountable/(config|platform|database|event-store|accounts|twilio|secrets|ledger)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@accountable/(config|platform|database|event-store|accounts|twilio|secrets|ledger|event-streams)$': '<rootDir>/libs/$1/src/index.ts',
   },
   testEnvironment: 'node',
 };

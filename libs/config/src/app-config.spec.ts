@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 2001:db8::/32,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '2001:db8::/32', 'loopback']);
   });
 
+  it('EGRESS_ALLOW: addresses and CIDRs, comma-separated; none by default', () => {
+    expect(loadConfig({}).EGRESS_ALLOW).toEqual([]);
+    expect(loadConfig({ EGRESS_ALLOW: '127.0.0.1' }).EGRESS_ALLOW).toEqual(['127.0.0.1']);
+    expect(loadConfig({ EGRESS_ALLOW: ' 10.0.0.0/8, ::1 ,fd00::/8' }).EGRESS_ALLOW).toEqual(['10.0.0.0/8', '::1', 'fd00::/8']);
+  });
+
   it('ENCRYPTION_PREVIOUS_KEYS: 64-hex-character keys, comma-separated', () => {
     expect(loadConfig({}).ENCRYPTION_PREVIOUS_KEYS).toBeUndefined();
     const list = ` ${'ab'.repeat(32)} , ${'CD'.repeat(32)}`;
@@ -90,6 +96,10 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', '10.0.0.1,example.com'],
     ['TRUST_PROXY', '-1'],
+    ['EGRESS_ALLOW', 'localhost'],
+    ['EGRESS_ALLOW', '127.0.0.1,loopback'],
+    ['EGRESS_ALLOW', '127.1'],
+    ['EGRESS_ALLOW', '10.0.0.0/33'],
     ['PUBLIC_URL', 'ftp://example.com'],
     ['PUBLIC_URL', 'https://example.com/?x=1'],
     ['PUBLIC_URL', 'https://user:pw@example.com'],

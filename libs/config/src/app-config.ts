@@ -70,6 +70,21 @@ export class AppConfig {
   })
   PUBLIC_URL?: string;
 
+  /**
+   * Addresses and CIDRs that event-stream deliveries may reach although they are not public
+   * (loopback, private, link-local, carrier-grade NAT, …), comma-separated: `127.0.0.1` for a
+   * receiver on this machine. Empty: public unicast addresses only (the SSRF guard).
+   */
+  @Transform(({ value }) => parseAddressList(value))
+  @ValidateBy({
+    name: 'egressAllow',
+    validator: {
+      validate: (value: unknown) => Array.isArray(value),
+      defaultMessage: () => 'EGRESS_ALLOW must be IP addresses or CIDRs, comma-separated',
+    },
+  })
+  EGRESS_ALLOW: string[] = [];
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })
   @Transform(({ value }) => (value === undefined || value === '' ? 'info' : value))
   LOG_LEVEL = 'info';
@@ -170,7 +185,22 @@ export function parseTrustProxy(value: unknown): unknown {
 }
 
 function isProxyEntry(entry: string): boolean {
-  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  return PROXY_RANGE_NAMES.has(entry) || isAddressOrCidr(entry);
+}
+
+/** EGRESS_ALLOW's text → its entries; anything but addresses and CIDRs is returned as given (and refused). */
+export function parseAddressList(value: unknown): unknown {
+  if (value === undefined || value === '') return [];
+  if (typeof value !== 'string') return value;
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return entries.every(isAddressOrCidr) ? entries : value;
+}
+
+/** `192.0.2.1`, `10.0.0.0/8`, `::1`, `fd00::/8`: an address in its canonical form, with an optional prefix length. */
+export function isAddressOrCidr(entry: string): boolean {
   const [address, prefix, ...rest] = entry.split('/');
   const family = isIP(address);
   if (family === 0 || rest.length > 0) return false;

@@ -1,0 +1,2 @@
+export * from './egress-policy';
+export * from './egress-client';
