@@ -1,3 +1,4 @@
 export * from './catalog';
 export * from './egress';
 export * from './webhook';
+export * from './nats';

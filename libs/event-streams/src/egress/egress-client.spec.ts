@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EgressClient, type EgressClientOptions } from './egress-client';
+import { EgressClient, checkedNatsServers, type EgressClientOptions } from './egress-client';
 import { EgressPolicy } from './egress-policy';
 
 /** A receiver on the loopback whose answer each test chooses; it records what reached it. */
@@ -49,7 +49,7 @@ describe('EgressClient', () => {
       const guarded = client(EgressPolicy.allowing([]), { resolve: answering('127.0.0.1') });
       for (const url of [`http://127.0.0.1:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, `http://2130706433:${port}/`, `http://hooks.test:${port}/`]) {
         const outcome = await guarded.send(post(url));
-        expect(outcome).toMatchObject({ kind: 'drop', status: null });
+        expect(outcome).toMatchObject({ kind: 'drop', status: null, code: 91300 });
         expect(outcome.kind !== 'delivered' && outcome.reason).toMatch(/loopback address; an operator may allow it with EGRESS_ALLOW/);
         expect(await guarded.check(url)).toMatch(/is refused: loopback address/);
       }
@@ -93,19 +93,19 @@ describe('EgressClient', () => {
     try {
       const guarded = client(ALLOW_LOOPBACK, { timeoutMs: 300 });
       const url = `http://127.0.0.1:${port}/`;
-      expect(await guarded.send(post(url))).toEqual({ kind: 'retry', status: 500, reason: 'HTTP 500: nope' });
+      expect(await guarded.send(post(url))).toEqual({ kind: 'retry', status: 500, code: 91306, reason: 'HTTP 500: nope' });
       answer = 429;
       expect(await guarded.send(post(url))).toMatchObject({ kind: 'retry', status: 429 });
       answer = 404;
-      expect(await guarded.send(post(url))).toMatchObject({ kind: 'drop', status: 404 });
+      expect(await guarded.send(post(url))).toMatchObject({ kind: 'drop', status: 404, code: 91305 });
       answer = 302;
       expect(await guarded.send(post(url))).toMatchObject({ kind: 'drop', status: 302, reason: expect.stringMatching(/redirects are not followed/) });
       expect(target.hits).toEqual([]);
       answer = 0;
-      expect(await guarded.send(post(url))).toEqual({ kind: 'retry', status: null, reason: 'no answer within 300 ms' });
+      expect(await guarded.send(post(url))).toEqual({ kind: 'retry', status: null, code: 91308, reason: 'no answer within 300 ms' });
       await r.close();
       r.server.closeAllConnections();
-      expect(await guarded.send(post(url))).toMatchObject({ kind: 'retry', status: null, reason: expect.stringMatching(/could not connect: ECONNREFUSED/) });
+      expect(await guarded.send(post(url))).toMatchObject({ kind: 'retry', status: null, code: 91307, reason: expect.stringMatching(/could not connect: ECONNREFUSED/) });
     } finally {
       await target.close();
       if (r.server.listening) await r.close();
@@ -134,4 +134,13 @@ describe('EgressClient', () => {
       await r.close();
     }
   }, 20_000);
+
+  it('checks NATS servers and hands the client the checked addresses only', async () => {
+    expect(await checkedNatsServers(['nats://127.0.0.1:4222'], ALLOW_LOOPBACK)).toEqual(['nats://127.0.0.1:4222']);
+    expect(await checkedNatsServers(['nats://queue.test'], ALLOW_LOOPBACK, answering('127.0.0.2', '127.0.0.1', '::1'))).toEqual(['nats://127.0.0.1:4222']);
+    await expect(checkedNatsServers(['nats://127.0.0.1:4222'], EgressPolicy.allowing([]))).rejects.toThrow(/loopback address/);
+    await expect(checkedNatsServers(['nats://queue.test:4222'], ALLOW_LOOPBACK, answering('169.254.169.254'))).rejects.toThrow(/linkLocal address/);
+    await expect(checkedNatsServers(['nats://u:p@127.0.0.1:4222'], ALLOW_LOOPBACK)).rejects.toThrow(/without credentials/);
+    await expect(checkedNatsServers(['http://127.0.0.1:4222'], ALLOW_LOOPBACK)).rejects.toThrow(/nats:\/\/host:port/);
+  });
 });

@@ -19,14 +19,20 @@ export interface EgressRequest {
 }
 
 /**
+ * Twilio's delivery error codes (EVENT-STREAMS.md §7), recorded with a sink's failures: 91305
+ * the sink answered 4xx, 91306 5xx, 91307 no connection (refused, DNS, TLS), 91308 no answer in
+ * time, 91300 anything else (a refused destination, a redirect).
+ */
+export type DeliveryErrorCode = 91300 | 91305 | 91306 | 91307 | 91308;
+
+/**
  * How one request ended, as delivery acts on it (Twilio's rules, EVENT-STREAMS.md §6):
  * `delivered` (2xx); `retry` (5xx, 429, a timeout, a connection or DNS failure); `drop`
  * (any other answer — a redirect is not followed — or a refused destination).
  */
 export type EgressOutcome =
   | { kind: 'delivered'; status: number }
-  | { kind: 'retry'; status: number | null; reason: string }
-  | { kind: 'drop'; status: number | null; reason: string };
+  | { kind: 'retry' | 'drop'; status: number | null; code: DeliveryErrorCode; reason: string };
 
 export interface EgressClientOptions {
   /** Twilio's webhook timeout: the whole exchange, connect to last byte read. */
@@ -76,7 +82,7 @@ export class EgressClient {
       target = parseTarget(request.url);
       if (target.literal !== null) checkAddress(this.policy, target.literal, target.hostname);
     } catch (error) {
-      return { kind: 'drop', status: null, reason: (error as Error).message };
+      return { kind: 'drop', status: null, code: 91300, reason: (error as Error).message };
     }
     const transport = target.url.protocol === 'https:' ? https : http;
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -120,9 +126,9 @@ export class EgressClient {
         },
       );
       req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error instanceof EgressRefusedError) return finish({ kind: 'drop', status: null, reason: error.message });
-        if (signal.aborted) return finish({ kind: 'retry', status: null, reason: `no answer within ${this.timeoutMs} ms` });
-        finish({ kind: 'retry', status: null, reason: `could not connect: ${error.code ?? error.message}` });
+        if (error instanceof EgressRefusedError) return finish({ kind: 'drop', status: null, code: 91300, reason: error.message });
+        if (signal.aborted) return finish({ kind: 'retry', status: null, code: 91308, reason: `no answer within ${this.timeoutMs} ms` });
+        finish({ kind: 'retry', status: null, code: 91307, reason: `could not connect: ${error.code ?? error.message}` });
       });
       req.end(request.body);
     });
@@ -176,6 +182,38 @@ export async function checkDestination(url: string, policy: EgressPolicy, resolv
 }
 
 /**
+ * A NATS sink's servers (`nats://host:port`) as the addresses to connect to: each host resolved
+ * and checked once, only allowed addresses kept, written as literals so that the NATS client
+ * does no lookup of its own (no rebinding gap). Throws EgressRefusedError when a server has none.
+ */
+export async function checkedNatsServers(servers: readonly string[], policy: EgressPolicy, resolve = systemResolve): Promise<string[]> {
+  const checked: string[] = [];
+  for (const server of servers) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new EgressRefusedError('a NATS server is not a URL');
+    }
+    if (url.protocol !== 'nats:' || url.username || url.password) throw new EgressRefusedError('NATS servers must be nats://host:port, without credentials');
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = url.port || '4222';
+    let addresses: LookupAddress[];
+    if (isIP(hostname) !== 0) {
+      checkAddress(policy, hostname, hostname);
+      addresses = [{ address: hostname, family: isIP(hostname) }];
+    } else {
+      const found = await new Promise<LookupAddress[]>((done, fail) =>
+        resolve(hostname, (error, answer) => (error ? fail(new EgressRefusedError(`${hostname} does not resolve (${error.code ?? 'error'})`)) : done(answer))),
+      );
+      addresses = allowedAddresses(policy, hostname, found);
+    }
+    for (const { address, family } of addresses) checked.push(`nats://${family === 6 ? `[${address}]` : address}:${port}`);
+  }
+  return [...new Set(checked)];
+}
+
+/**
  * The addresses of `hostname` that may be connected to; throws when there is none. Only those
  * are ever connected to, so a name answering public and private addresses reaches the public.
  */
@@ -217,6 +255,8 @@ function outcomeOf(status: number, body: string): EgressOutcome {
   if (status >= 200 && status < 300) return { kind: 'delivered', status };
   const said = body.trim().slice(0, 200);
   const reason = `HTTP ${status}${said ? `: ${said}` : ''}`;
-  if (status >= 500 || status === 429) return { kind: 'retry', status, reason };
-  return { kind: 'drop', status, reason: status >= 300 && status < 400 ? `${reason} (redirects are not followed)` : reason };
+  if (status >= 500) return { kind: 'retry', status, code: 91306, reason };
+  if (status === 429) return { kind: 'retry', status, code: 91305, reason };
+  if (status >= 400 && status < 500) return { kind: 'drop', status, code: 91305, reason };
+  return { kind: 'drop', status, code: 91300, reason: status >= 300 && status < 400 ? `${reason} (redirects are not followed)` : reason };
 }
