@@ -51,14 +51,23 @@ describe('event times follow versions', () => {
     const sub = await clientFor(t, main).api.v2010.accounts.create({ friendlyName: 'start' });
     const context: CommandContext & { actorSid: string } = { actorType: 'account', actorSid: main.sid, source: 'api' };
     let afterB: { date_updated: Date; version: number } | undefined;
-    // A's transaction begins; B starts 30 ms later, takes the stream lock first and commits; then A decides and commits.
-    await t.app.get(AccountRepository).exclusive(async (load) => {
-      await pause(30);
-      await commands.execute(new UpdateAccountCommand(sub.sid, { friendlyName: 'B' }, context));
-      afterB = await row(sub.sid);
-      const state = await load(sub.sid);
-      return [{ sid: sub.sid, expected: state!.version, events: [{ type: 'AccountRenamed', data: { previous: state!.friendlyName, friendlyName: 'A' } }] }];
-    }, context);
+    // A reads (and so has its time), then B runs and commits before A's commit: A's commit finds
+    // the stream moved, and A reads and decides again, with a time no earlier than B's.
+    let attempts = 0;
+    await t.app.get(AccountRepository).execute({
+      reads: [sub.sid],
+      context,
+      decide: async (accounts) => {
+        if (attempts++ === 0) {
+          await pause(30);
+          await commands.execute(new UpdateAccountCommand(sub.sid, { friendlyName: 'B' }, context));
+          afterB = await row(sub.sid);
+        }
+        const state = accounts.get(sub.sid)!;
+        return { changes: [{ sid: sub.sid, events: [{ type: 'AccountRenamed', data: { previous: state.friendlyName, friendlyName: 'A' } }] }], result: () => undefined };
+      },
+    });
+    expect(attempts).toBe(2);
     const [, b, a] = await times(sub.sid);
     expect(a.exact >= b.exact).toBe(true);
     const afterA = await row(sub.sid);

@@ -2,6 +2,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import {
   AccountRepository,
+  type AccountCommand,
   OPERATOR,
   OwnerCascadeProcessManager,
   ReactivateMainAccountCommand,
@@ -66,15 +67,23 @@ describe('Owner cascade: a late cascade applies each cause to the owner as it wa
     const repository = t.app.get(AccountRepository);
     const racing: AccountRepository = Object.create(repository);
     let reactivated = false;
-    racing.commit = async (...args: Parameters<AccountRepository['commit']>) => {
-      const written = await repository.commit(...args);
-      if (written.length > 0 && !reactivated) {
+    racing.execute = async <T,>(command: AccountCommand<T>): Promise<T> => {
+      let wrote = false;
+      const result = await repository.execute({
+        ...command,
+        decide: async (accounts, executor) => {
+          const decision = await command.decide(accounts, executor);
+          wrote = decision.changes.some((change) => change.events.length > 0);
+          return decision;
+        },
+      });
+      if (wrote && !reactivated) {
         reactivated = true;
         await reactivate(main);
       }
-      return written;
+      return result;
     };
-    const cascade = new OwnerCascadeProcessManager(racing);
+    const cascade = new OwnerCascadeProcessManager(racing, t.app.get(EventStore));
     const runner = new ProjectionRunner(t.runtime.db, t.app.get(EventStore), [cascade], { connectionString: t.runtime.databaseUrl });
     // The feed holds back commits while an older transaction runs anywhere on the server (other
     // test files share it), so one catch-up can find nothing yet: run it until the race happened.

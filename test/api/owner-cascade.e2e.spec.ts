@@ -1,6 +1,7 @@
 import { CommandBus } from '@nestjs/cqrs';
 import {
   AccountRepository,
+  type AccountCommand,
   AccountRuleError,
   OPERATOR,
   OwnerCascadeProcessManager,
@@ -125,25 +126,34 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
     const before = (await streamEvents(t, sub.sid)).length;
 
     // While the main account is suspended its credentials are refused, so the only HTTP path to
-    // 21476 is a request authenticated just before the suspension. The test makes that window
-    // wide: it holds the subaccount's stream lock (the key append_to_stream locks, frozen in
-    // migration 0001), so the request waits inside the service until the suspension and the
-    // (empty, for a subaccount suspended on request) cascade are done. Before the fix in
-    // AccountRepository.exclusive this request decided on the owner as it was before the
-    // suspension and committed after it: 200, and an active subaccount under a suspended main
-    // account that no cascade would revisit.
-    const blocker = await t.database.client();
-    await blocker.query('BEGIN');
-    await blocker.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`account-${sub.sid}`]);
-    const pending = raw(t, accountPath(sub.sid), { as: main, body: { Status: 'active' } });
-    // pg_locks spans the server (other test files share it): only waits in this database count.
-    const waiting = `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
-    await waitFor(async () => (await t.database.pool.query(waiting)).rowCount! > 0);
-    await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
-    await settle(t);
-    await blocker.query('COMMIT');
+    // 21476 is a request authenticated just before the suspension. The test puts the suspension
+    // (and its cascade, empty for a subaccount suspended on request) in the request's widest
+    // window: after it has read the owner, active, and decided, before its commit. The commit
+    // rests on the owner's version as read, finds it moved, and the request decides again on the
+    // suspended owner. Without that check it would commit: 200, and an active subaccount under a
+    // suspended main account that no cascade would revisit.
+    const repository = t.app.get(AccountRepository);
+    const execute = repository.execute.bind(repository) as AccountRepository['execute'];
+    let suspendedMidRequest = false;
+    repository.execute = <T,>(command: AccountCommand<T>): Promise<T> =>
+      execute({
+        ...command,
+        decide: async (accounts, executor) => {
+          const decision = await command.decide(accounts, executor);
+          if (!suspendedMidRequest && command.reads.includes(sub.sid)) {
+            suspendedMidRequest = true;
+            await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+            await settle(t);
+          }
+          return decision;
+        },
+      });
+    const pending = raw(t, accountPath(sub.sid), { as: main, body: { Status: 'active' } }).finally(() => {
+      repository.execute = execute;
+    });
 
     const res = await pending;
+    expect(suspendedMidRequest).toBe(true);
     expect([res.status, res.json.code]).toEqual([400, 21476]);
     expect((await streamEvents(t, sub.sid)).length).toBe(before);
     const { rows } = await t.database.pool.query('SELECT status FROM account_read_model WHERE sid = $1', [sub.sid]);
@@ -192,14 +202,14 @@ describe('Owner cascade: resume after a crash half-way', () => {
   function crashingCascade(survivingCommits: number): OwnerCascadeProcessManager {
     let commits = 0;
     const crashing: AccountRepository = Object.create(repository);
-    crashing.commit = async (...args: Parameters<AccountRepository['commit']>) => {
-      const written = await repository.commit(...args);
+    crashing.execute = async <T,>(command: AccountCommand<T>): Promise<T> => {
+      const result = await repository.execute(command);
       // As the projector meets a crash of its database session (57P01): a failure of the
       // process, not of the event, so the batch is not applied again event by event and parked.
       if (++commits === survivingCommits) throw Object.assign(new Error('simulated crash'), { code: '57P01' });
-      return written;
+      return result;
     };
-    return new OwnerCascadeProcessManager(crashing);
+    return new OwnerCascadeProcessManager(crashing, t.app.get(EventStore));
   }
 
   /** Until the feed hands the cascade this event (see settle() on why that can lag a commit). */
@@ -236,7 +246,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
     expect(await checkpoint()).toEqual(before);
     expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['suspended', 'active', 'active']);
 
-    const resumed = new OwnerCascadeProcessManager(repository);
+    const resumed = new OwnerCascadeProcessManager(repository, t.app.get(EventStore));
     expect(await runner(resumed).catchUp(resumed)).toBeGreaterThan(0);
     expect(await checkpoint()).not.toEqual(before);
     for (const sub of subs) {
@@ -246,7 +256,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
     }
     // A third runner reads the follow-ups themselves and finds nothing left to do.
     const total = await eventCount(t);
-    const again = new OwnerCascadeProcessManager(repository);
+    const again = new OwnerCascadeProcessManager(repository, t.app.get(EventStore));
     await runner(again).catchUp(again);
     expect(await eventCount(t)).toBe(total);
   });
@@ -278,7 +288,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
     expect(await checkpoint()).toEqual(before);
     expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['active', 'suspended', 'suspended']);
 
-    const resumed = new OwnerCascadeProcessManager(repository);
+    const resumed = new OwnerCascadeProcessManager(repository, t.app.get(EventStore));
     await runner(resumed).catchUp(resumed);
     for (const sub of subs) {
       const effects = await cascadeEvents(sub.sid);

@@ -8,7 +8,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
-import { AccountReader, ApiKeyReader } from '@accountable/accounts';
+import { AccountReader, AccountRepository, ApiKeyReader } from '@accountable/accounts';
 import type { AppConfig } from '@accountable/config';
 import type { Runtime } from '@accountable/platform';
 import { errorBody, MEDIA_TYPES, representationOfPath, TwilioError, type Representation } from '@accountable/twilio';
@@ -102,7 +102,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     authFailuresPerAccount: config.RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT,
     authFailuresWindowS: config.RATE_LIMIT_AUTH_FAILURES_WINDOW_S,
   });
-  adapter.getInstance().addHook('onRequest', new BasicAuthentication(app.get(AccountReader), app.get(ApiKeyReader), runtime.keyring, limits).onRequest);
+  adapter.getInstance().addHook('onRequest', new BasicAuthentication(app.get(AccountReader), app.get(AccountRepository), app.get(ApiKeyReader), runtime.keyring, limits).onRequest);
   limitConnections(app.getHttpServer(), {
     max: config.HTTP_MAX_CONNECTIONS,
     // Behind a proxy every connection comes from the proxy: bounded per client there instead.

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { accountReadModelWriter } from './read-models/account/account-read-model.projection';
 import { AccountReader } from './read-models/account/account.reader';
-import { ACCOUNT_READ_MODEL_WRITER, AccountRepository } from './application/account.repository';
+import { AccountRepository } from './application/account.repository';
 import { ApiKeyReader } from './read-models/account/api-key.reader';
 import { CreateSecondaryAuthTokenHandler } from './commands/create-secondary-auth-token/create-secondary-auth-token.handler';
 import { DeleteSecondaryAuthTokenHandler } from './commands/delete-secondary-auth-token/delete-secondary-auth-token.handler';
@@ -31,8 +30,6 @@ import { VerifyReadModelHandler } from './read-models/account/queries/verify-rea
 @Module({
   providers: [
     AccountRepository,
-    // The commands' inline write of the account read model: the same guarded writes the feed drives.
-    { provide: ACCOUNT_READ_MODEL_WRITER, useValue: accountReadModelWriter },
     AccountReader,
     IdempotencyStore,
     OwnerCascadeProcessManager,

@@ -2,11 +2,15 @@ export * from './domain';
 export { AccountsModule } from './accounts.module';
 export { AccountReader, type AccountRecord, type ListKey } from './read-models/account/account.reader';
 export {
-  ACCOUNT_READ_MODEL_WRITER,
   AccountRepository,
-  type AccountReadModelWriter,
-  type CommittedAccountEvent,
+  type AccountChange,
+  type AccountCommand,
+  type AccountDecision,
+  type AccountsRead,
+  type AccountsReadAhead,
+  rowReadAhead,
 } from './application/account.repository';
+export { accountOfRow, apiKeyRowChange, rowOfAccount, type AccountSnapshotRow, type ApiKeyRowChange } from './read-models/account/account.snapshot';
 export { canSee, type Caller } from './application/caller';
 export { OPERATOR, eventMetadata, type CommandContext } from './application/command-context';
 export { IdempotencyKeyReusedError, isIdempotencyKeyReusedError, IdempotencyStore, type IdempotencyKey } from './application/idempotency.store';
@@ -38,7 +42,6 @@ export { RotateAuthTokenCommand } from './commands/rotate-auth-token/rotate-auth
 export {
   AccountReadModelProjection,
   applyAccountEvent,
-  accountReadModelWriter,
   ReadModelDriftError,
   type AccountReadModelInput,
 } from './read-models/account/account-read-model.projection';

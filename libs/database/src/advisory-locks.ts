@@ -5,9 +5,9 @@
  *
  * One bigint:
  * - an event stream's lock is hashtextextended(stream_id, 0): taken by append_to_stream,
- *   append_to_streams (in key order, before any write) and read_stream_locked (migrations 0009,
- *   0018 and 0007, frozen, so they spell it themselves), by
- *   EventStore.lockStream, and by AccountRepository for a multi-stream write's lock order;
+ *   append_to_streams and commit_command (in key order, before any write; migrations 0009, 0018
+ *   and 0017, frozen, so they spell it themselves), and by CommandTransaction's retry, which takes
+ *   a command's streams together, in the order of these keys;
  * - the fixed keys of ADVISORY_LOCK_KEY, apart from those only by odds (2^-64 a stream).
  *
  * Two int4: one class a purpose (ADVISORY_LOCK_CLASS, four ASCII letters), the object
@@ -25,6 +25,4 @@ export const ADVISORY_LOCK_CLASS = {
   projectionLeader: 0x41435052,
   /** 'ACRB': one rebuild of a projection at a time (object: the projection's name). */
   projectionRebuild: 0x41435242,
-  /** 'ACIK': the requests sharing an Idempotency-Key, one at a time (object: `account:key`). */
-  idempotencyKey: 0x4143494b,
 } as const;

@@ -29,7 +29,7 @@ export const APP_ROLE_GRANTS = {
     kysely_migration: ['SELECT'],
     kysely_migration_lock: ['SELECT'],
   } as Record<string, readonly string[]>,
-  functions: ['append_to_stream', 'append_to_streams', 'read_stream_locked'] as readonly string[],
+  functions: ['append_to_stream', 'append_to_streams', 'commit_command'] as readonly string[],
 };
 
 /** Tables of the schema the role is granted nothing on, with the reason. */

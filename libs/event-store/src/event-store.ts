@@ -215,15 +215,6 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row as unknown as EventRow));
   }
 
-  /**
-   * The whole stream, read after taking its lock (the one `append_to_stream` takes) in one round
-   * trip: inside a transaction, no other writer can append to it until that transaction ends.
-   */
-  async readStreamLocked(streamId: string, executor: Executor): Promise<RecordedEvent[]> {
-    const { rows } = await sql<EventRow>`SELECT * FROM read_stream_locked(${streamId})`.execute(executor);
-    return rows.map((row) => this.toRecorded(row));
-  }
-
   /** The events with these ids, wherever they are, in global order; unknown ids are skipped. */
   async readEvents(eventIds: readonly string[], executor: Executor = this.db): Promise<RecordedEvent[]> {
     const ids = eventIds.filter(isUuid);
@@ -248,14 +239,6 @@ export class EventStore {
           ORDER BY global_position LIMIT ${limitPerCause}
        ) AS e`.execute(executor);
     return rows.map((row) => this.toRecorded(row));
-  }
-
-  /**
-   * Takes the stream's lock (the one `append_to_stream` takes) in `executor`'s transaction, without
-   * reading it; a read after it, in a statement of its own, sees what the previous holder committed.
-   */
-  async lockStream(streamId: string, executor: Executor): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, 0))`.execute(executor);
   }
 
   /** The stream's current version, or null if it does not exist. */
@@ -321,7 +304,8 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row, true));
   }
 
-  private report(outcome: AppendOutcome, events: number): void {
+  /** Tells the observers an append's outcome; CommandTransaction reports its commits' appends here too. */
+  report(outcome: AppendOutcome, events: number): void {
     for (const observer of this.observers) observer(outcome, events);
   }
 

@@ -6,3 +6,12 @@ export { FeedSignal, FEED_CHANNEL } from './feed-signal';
 export { SharedCommits, type Settled, type SharedCommitsOptions } from './shared-commits';
 export { ipAddressOrNull, MAX_ADDRESS_LENGTH } from './source-address';
 export * from './projections';
+export {
+  CommandTransaction,
+  CommandConflictError,
+  type CommandStream,
+  type CommandWrite,
+  type Decided,
+  type RowWrite,
+  type StoredAnswer,
+} from './command-transaction';

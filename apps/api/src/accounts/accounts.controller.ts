@@ -18,6 +18,7 @@ import {
   GetAccountQuery,
   ListAccountsQuery,
   UpdateAccountCommand,
+  type AccountsReadAhead,
   type Caller,
   type CommandContext,
 } from '@accountable/accounts';
@@ -43,7 +44,7 @@ import {
   type AccountPage,
   type AccountResource,
 } from '@accountable/twilio';
-import { AuthCaller, Authenticated, NamedAccount } from '../http/basic-auth';
+import { AuthCaller, Authenticated, NamedAccount, ReadAhead } from '../http/basic-auth';
 import { idempotencyKeyOf } from '../http/idempotency-key';
 import { Represented } from '../http/representation.interceptor';
 import { ApiContext } from '../http/request-context';
@@ -110,15 +111,16 @@ export class AccountsController {
   @ApiCreatedResponse({ type: AccountSchema })
   @ApiResponse({ status: 400, description: 'Bad FriendlyName (20002), caller is a subaccount (21101), subaccount limit (21480)', type: TwilioErrorSchema })
   @HttpCode(201)
-  @Authenticated()
+  @Authenticated(undefined, { command: true })
   async create(
     @AuthCaller() caller: Caller,
     @Body() body: CreateAccountDto,
     @ApiContext() context: CommandContext,
+    @ReadAhead() readAhead: AccountsReadAhead | undefined,
     @Req() request: FastifyRequest,
   ): Promise<AccountResource> {
     const idempotency = idempotencyKeyOf(request, caller.sid, `${API_VERSION_PATH}/Accounts.json`, { FriendlyName: body.FriendlyName });
-    const account = await this.commands.execute(new CreateSubaccountCommand(caller.sid, body.FriendlyName, context, idempotency));
+    const account = await this.commands.execute(new CreateSubaccountCommand(caller.sid, body.FriendlyName, context, idempotency, readAhead));
     return toAccountResource(account);
   }
 
@@ -155,13 +157,14 @@ export class AccountsController {
   @ApiResponse({ status: 403, description: 'A subaccount changing its own status (20006)', type: TwilioErrorSchema })
   @ApiResponse({ status: 404, description: 'Unknown, malformed, or not the caller’s (20404)', type: TwilioErrorSchema })
   @HttpCode(200)
-  @Authenticated(({ sid }) => accountSidOf(sid))
+  @Authenticated(({ sid }) => accountSidOf(sid), { command: true })
   async update(
     @AuthCaller() caller: Caller,
     @Param('sid') segment: string,
     @NamedAccount() row: GetAccountQuery['row'],
     @Body() body: UpdateAccountDto,
     @ApiContext() context: CommandContext,
+    @ReadAhead() readAhead: AccountsReadAhead | undefined,
     @Req() request: FastifyRequest,
   ): Promise<AccountResource> {
     const sid = this.sidOf(segment, request);
@@ -170,7 +173,7 @@ export class AccountsController {
     const status = parseAccountStatus(body.Status);
     const idempotency = idempotencyKeyOf(request, caller.sid, accountUri(sid), { FriendlyName: body.FriendlyName, Status: status });
     const account = await this.commands.execute(
-      new UpdateAccountCommand(sid, { friendlyName: body.FriendlyName, status }, { ...context, actorSid: caller.sid }, idempotency),
+      new UpdateAccountCommand(sid, { friendlyName: body.FriendlyName, status }, { ...context, actorSid: caller.sid }, idempotency, readAhead),
     );
     return toAccountResource(account);
   }

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import type { AccountReader, ApiKeyReader, Caller, GetAccountQuery } from '@accountable/accounts';
+import { rowReadAhead, type AccountReader, type AccountRepository, type AccountsReadAhead, type ApiKeyReader, type Caller, type GetAccountQuery } from '@accountable/accounts';
 import { apiKeySecretMatches, safeEqual, type Keyring } from '@accountable/secrets';
 import { isAccountSid, isApiKeySid, TwilioErrors } from '@accountable/twilio';
 import type { RateLimits } from './rate-limits';
@@ -11,7 +11,7 @@ import { VerifiedCredentials } from './verified-credentials';
 type NamedAccountRow = GetAccountQuery['row'];
 type AccountRow = NonNullable<NamedAccountRow>;
 
-type AuthenticatedRequest = FastifyRequest & { caller?: Caller; namedAccount?: NamedAccountRow };
+type AuthenticatedRequest = FastifyRequest & { caller?: Caller; namedAccount?: NamedAccountRow; readAhead?: AccountsReadAhead };
 
 /** From a route's path parameters, the sid of the account it serves; null when it cannot be one. */
 export type AccountSidOfParams = (params: Record<string, string>) => string | null;
@@ -23,6 +23,11 @@ interface AuthenticationRoute {
   namesAccount?: AccountSidOfParams;
   /** A standard API key (`SK…` and its secret) may call this route: not Accounts, Keys or AuthTokens. */
   apiKeys?: boolean;
+  /**
+   * The route runs an accounts command on the caller and the named account: their credentials
+   * are read with the command's decision state (AccountRepository.readAhead), in one statement.
+   */
+  command?: boolean;
 }
 
 /**
@@ -31,8 +36,8 @@ interface AuthenticationRoute {
  * `namesAccount`, the route serves the one account its path names: that account's row is read in
  * the same statement as the caller's and handed to the handler (NamedAccount), for this request only.
  */
-export const Authenticated = (namesAccount?: AccountSidOfParams, options: { apiKeys?: boolean } = {}) =>
-  RouteConfig({ [AUTHENTICATION]: { namesAccount, apiKeys: options.apiKeys === true } satisfies AuthenticationRoute });
+export const Authenticated = (namesAccount?: AccountSidOfParams, options: { apiKeys?: boolean; command?: boolean } = {}) =>
+  RouteConfig({ [AUTHENTICATION]: { namesAccount, apiKeys: options.apiKeys === true, command: options.command === true } satisfies AuthenticationRoute });
 
 /** Distinct credentials whose successful check is remembered (a few hundred bytes each). */
 const VERIFIED_CAPACITY = 10_000;
@@ -49,6 +54,7 @@ export class BasicAuthentication {
 
   constructor(
     private readonly reader: AccountReader,
+    private readonly repository: AccountRepository,
     private readonly apiKeys: ApiKeyReader,
     private readonly keyring: Keyring,
     private readonly limits: RateLimits,
@@ -71,7 +77,9 @@ export class BasicAuthentication {
     await this.limits.admitAttempt(request, sid, password);
     if (!sid) return this.fail(request, null);
     const namedSid = route.namesAccount?.(request.params as Record<string, string>) ?? undefined;
-    const { caller: row, named } = await this.reader.findForAuthentication(sid, namedSid);
+    const { caller: row, named, readAhead } = route.command
+      ? await this.readForCommand(sid, namedSid)
+      : { ...(await this.reader.findForAuthentication(sid, namedSid)), readAhead: undefined };
     const matches = this.passwordMatches(row, password);
     if (!row || !matches) return this.fail(request, sid);
     // The right password: not a failure even for an inactive account (nothing was guessed), but
@@ -81,6 +89,21 @@ export class BasicAuthentication {
     if (row.status !== 'active') throw TwilioErrors.unauthorized(`Authentication Error - account ${row.sid} is not active (${row.status})`);
     request.caller = { sid: row.sid, isMain: row.is_main };
     request.namedAccount = named;
+    request.readAhead = readAhead;
+  }
+
+  /**
+   * A command route: the caller's and the named account's rows come with what the command
+   * decides on (each one's owner, stream version, keys, the events' time), so that the command
+   * need not read again: a create is this read and its commit.
+   */
+  private async readForCommand(callerSid: string, namedSid: string | undefined) {
+    const readAhead = await this.repository.readAhead(namedSid !== undefined && namedSid !== callerSid ? [callerSid, namedSid] : [callerSid], true);
+    return {
+      caller: rowReadAhead(readAhead, callerSid),
+      named: namedSid === undefined ? undefined : (rowReadAhead(readAhead, namedSid) ?? null),
+      readAhead,
+    };
   }
 
   /**
@@ -161,4 +184,9 @@ export const AuthCaller = createParamDecorator((_: unknown, context: ExecutionCo
  */
 export const NamedAccount = createParamDecorator((_: unknown, context: ExecutionContext): NamedAccountRow => {
   return context.switchToHttp().getRequest<AuthenticatedRequest>().namedAccount;
+});
+
+/** What authentication read ahead for the route's command (Authenticated's `command`); undefined on other routes. */
+export const ReadAhead = createParamDecorator((_: unknown, context: ExecutionContext): AccountsReadAhead | undefined => {
+  return context.switchToHttp().getRequest<AuthenticatedRequest>().readAhead;
 });

@@ -1,261 +1,228 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { EventStore, WrongExpectedVersionError, type ExpectedVersion, type RecordedEvent } from '@accountable/event-store';
+import { CommandTransaction, EventStore, type CommandStream, type RowWrite } from '@accountable/event-store';
 import { DB } from '@accountable/platform';
-import { accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
-import type { AccountRecord, AccountRow } from '../read-models/account/account.reader';
+import { ACCOUNT_STREAM_PREFIX, accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
+import type { AccountRecord } from '../read-models/account/account.reader';
+import { accountOfRow, apiKeyRowChange, rowOfAccount, type AccountSnapshotRow } from '../read-models/account/account.snapshot';
 import { eventMetadata, type CommandContext } from './command-context';
-import { IdempotencyKeyTakenError, IdempotencyStore, type IdempotencyKey } from './idempotency.store';
+import { IDEMPOTENCY_KEY_LIFETIME, IdempotencyStore, type IdempotencyKey, type StoredIdempotencyRow } from './idempotency.store';
 
-/** One event as the read model needs it; `recordedAt` is the time the append stamped. */
-export interface CommittedAccountEvent {
-  eventId: string;
-  streamId: string;
-  streamVersion: number;
-  type: string;
-  data: Record<string, unknown>;
-  recordedAt: Date;
-}
-
-/**
- * Writes the account read model inside the append transaction (read-your-writes). Bound by
- * AccountsModule to the read model's version-guarded writer, the same one the feed drives.
- */
-export const ACCOUNT_READ_MODEL_WRITER = Symbol('ACCOUNT_READ_MODEL_WRITER');
-export interface AccountReadModelWriter {
-  /** Returns the rows it wrote, by sid, as its last write left each. */
-  apply(executor: Kysely<Database>, events: readonly CommittedAccountEvent[]): Promise<ReadonlyMap<string, AccountRow>>;
-}
-
-/** What a command's transaction wrote: its events, and the read-model rows as it left them. */
-interface Written {
-  events: CommittedAccountEvent[];
-  rows: ReadonlyMap<string, AccountRow>;
-}
-
-const NOTHING_WRITTEN: Written = { events: [], rows: new Map() };
-
-export interface StreamChange {
+/** The events a decision appends to one account's stream. */
+export interface AccountChange {
   sid: string;
-  expected: ExpectedVersion;
   events: readonly AccountEvent[];
-  /** Deterministic ids make a re-run (a cascade after a crash) idempotent. */
+  /** Deterministic ids make a re-run (a cascade after a crash) find what it already stored. */
   eventIds?: readonly string[];
 }
 
-/** Folds a stream for a decision, its lock taken first: see AccountRepository.exclusive. */
-export type LockedLoad = (sid: string) => Promise<AccountState>;
+/** The accounts as a command read them (null: no such account), and the time its events will carry. */
+export interface AccountsRead {
+  get(sid: string): AccountState;
+  readonly at: Date;
+}
 
-/** A stream's events after `afterVersion`, read after taking its lock: see AccountRepository.commit. */
-export type LockedRead = (sid: string, afterVersion: number) => Promise<RecordedEvent[]>;
+export interface AccountDecision<T> {
+  changes: readonly AccountChange[];
+  /** The command's result, from the accounts as its events leave them. */
+  result: (after: AccountsRead) => T;
+}
 
-const MAX_ATTEMPTS = 10;
+/**
+ * One command on accounts: what it reads, how it decides. `decide` gets the read accounts and the
+ * executor of the attempt (for a read the account snapshots do not hold; the owner cascade reads
+ * the owner's later events). It runs again, on a fresh read, when another writer got there first.
+ */
+export interface AccountCommand<T> {
+  /** The accounts the decision rests on: their versions are checked at the commit even if it writes none of them. */
+  reads: readonly string[];
+  /** Read each account's owner too, in the same statement (a subaccount's status change rests on it). */
+  owners?: boolean;
+  context: CommandContext;
+  /** This request's read of these accounts, made ahead (AccountRepository.readAhead): the first attempt's read. */
+  readAhead?: AccountsReadAhead;
+  /** The answer is stored under the key with the events, and a retry under it gets that answer. */
+  idempotency?: T extends AccountRecord ? IdempotencyKey : never;
+  decide(accounts: AccountsRead, executor: Kysely<Database>): AccountDecision<T> | Promise<AccountDecision<T>>;
+}
 
+/** An account as its row and its stream say; `exact`: the row is at the stream's version. */
+interface ReadAccount {
+  state: AccountState;
+  row: AccountSnapshotRow | null;
+  exact: boolean;
+}
+
+/**
+ * Accounts read ahead of a command (AccountRepository.readAhead): `rows` hold each account's
+ * read-model row as authentication needs it (row(): the credentials, the status).
+ */
+export interface AccountsReadAhead {
+  readonly reads: readonly string[];
+  readonly owners: boolean;
+  readonly rows: readonly SnapshotRow[];
+}
+
+/** The row of `sid` in what was read ahead; undefined: not read, or no such account. */
+export function rowReadAhead(ahead: AccountsReadAhead, sid: string): AccountSnapshotRow | undefined {
+  const row = ahead.rows.find((r) => r.wanted === sid && r.sid != null);
+  return row as AccountSnapshotRow | undefined;
+}
+
+function covers(ahead: AccountsReadAhead, reads: readonly string[], owners: boolean, key: IdempotencyKey | undefined): boolean {
+  return key === undefined && (!owners || ahead.owners) && reads.every((sid) => ahead.reads.includes(sid));
+}
+
+interface SnapshotRow extends Partial<AccountSnapshotRow> {
+  wanted: string | null;
+  stream_version: number | null;
+  api_keys: Record<string, string | null> | null;
+  at: Date;
+  request_hash: string | null;
+  response: string | null;
+}
+
+/**
+ * Accounts on the generic command transaction (libs/event-store): reads an account as its
+ * read-model row (an exact snapshot at the stream's version, with its API keys), never folding a
+ * stream that grows with every subaccount; computes with the domain's `evolve` the state, and so
+ * the rows, its events leave; hands one commit to CommandTransaction.
+ */
 @Injectable()
 export class AccountRepository {
+  private readonly transaction: CommandTransaction;
+
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
     private readonly store: EventStore,
-    @Inject(ACCOUNT_READ_MODEL_WRITER) private readonly readModel: AccountReadModelWriter,
     private readonly idempotency: IdempotencyStore,
-  ) {}
-
-  async load(sid: string, executor: Kysely<Database> = this.db): Promise<AccountState> {
-    return foldRecorded(await this.store.readStream(accountStreamId(sid), {}, executor));
+  ) {
+    this.transaction = new CommandTransaction(db, store);
   }
 
-  /** The account as its first `version` events left it, and the events after those. */
-  async loadAsOf(sid: string, version: number): Promise<{ state: AccountState; later: RecordedEvent[] }> {
-    const events = await this.store.readStream(accountStreamId(sid));
-    return { state: foldRecorded(events.filter((e) => e.streamVersion <= version)), later: events.filter((e) => e.streamVersion > version) };
-  }
+  /** The one entry point: read, decide, commit (all or nothing), again on a conflict. */
+  async execute<T>(command: AccountCommand<T>): Promise<T> {
+    const key = command.idempotency as IdempotencyKey | undefined;
+    const owners = command.owners === true;
+    // What was read ahead serves the first attempt only: a conflict means it has changed.
+    let ahead = command.readAhead && covers(command.readAhead, command.reads, owners, key) ? command.readAhead : undefined;
+    return this.transaction.run(async (executor) => {
+      const snapshot = ahead?.rows ?? (await this.readRows(executor, command.reads, owners, key));
+      ahead = undefined;
+      const read = await this.resolve(executor, snapshot, key);
+      if (read.answer) return { write: null, result: read.answer as T };
+      const accounts: AccountsRead = { at: read.at, get: (sid) => read.accounts.get(sid)?.state ?? null };
+      const decision = await command.decide(accounts, executor);
 
-  /**
-   * Load → decide → commit in one transaction, each stream locked before it is read (the same
-   * lock append_to_stream takes). Concurrent writers to one stream queue instead of failing each
-   * other's version check: twenty simultaneous renames used to exhaust the retries (a 500), now
-   * they take turns. And what a decision read stays true until it commits, so a subaccount's
-   * status change cannot slip past its owner's suspension (21476).
-   *
-   * Streams are locked in the order `decide` loads them. Handlers load a subaccount before its
-   * owner, and nothing holding an owner waits for an existing subaccount (a creation locks only
-   * the new sid), so the order cannot deadlock. `decide` must read through `load` only: a second
-   * pool connection taken while holding a lock could wait on the pool behind lock waiters.
-   */
-  async exclusive(decide: (load: LockedLoad) => Promise<readonly StreamChange[]>, context: CommandContext): Promise<CommittedAccountEvent[]> {
-    const committed = await this.retrying(() =>
-      this.db.transaction().execute(async (trx) => {
-        const locked = new Set<string>();
-        return (await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked)).events;
-      }),
-    );
-    this.wakeProjectors(committed);
-    return committed;
-  }
-
-  /**
-   * `exclusive` for an API command that answers with an account: `answer` gets, in the same
-   * transaction, the read-model rows the command wrote (as it left them), or reads the account
-   * when it wrote none, so it shows exactly what this command committed.
-   *
-   * With an Idempotency-Key, the requests sharing it take turns (its lock comes before any
-   * stream lock). If the key already holds an answer, that answer is returned and nothing is
-   * decided (a different request under it: IdempotencyKeyReusedError). Otherwise the answer is
-   * stored under the key in the transaction that appends the events, so the key is recorded if
-   * and only if they are, crash or not; a command that changes nothing still records its answer,
-   * so every retry gets that same answer. A command that fails (a broken rule, 4xx) rolls back and
-   * leaves the key unused: a corrected request may use it again.
-   */
-  async exclusiveWithAnswer(
-    decide: (load: LockedLoad) => Promise<readonly StreamChange[]>,
-    answer: (trx: Kysely<Database>, written: ReadonlyMap<string, AccountRow>) => Promise<AccountRecord>,
-    context: CommandContext,
-    idempotency?: IdempotencyKey,
-  ): Promise<AccountRecord> {
-    const outcome = await this.retrying(() =>
-      this.db.transaction().execute(async (trx) => {
-        if (idempotency) {
-          await this.idempotency.lock(trx, idempotency);
-          const original = await this.idempotency.find(trx, idempotency);
-          if (original) return { committed: [], account: original };
+      const after = new Map<string, AccountState>();
+      const streams = new Map<string, CommandStream>();
+      const rows: RowWrite[] = [];
+      const metadata = eventMetadata(command.context);
+      for (const change of decision.changes) {
+        if (change.events.length === 0) continue;
+        const before = read.accounts.get(change.sid) ?? { state: null, row: null, exact: true };
+        const state = fold(change.events.map((event) => ({ ...event, recordedAt: read.at })), before.state)!;
+        after.set(change.sid, state);
+        streams.set(change.sid, {
+          streamId: accountStreamId(change.sid),
+          expectedVersion: before.state?.version ?? 0,
+          events: change.events.map((event, i) => ({
+            eventId: change.eventIds?.[i],
+            type: event.type,
+            schemaVersion: SCHEMA_VERSION[event.type],
+            data: event.data as Record<string, unknown>,
+            metadata,
+          })),
+        });
+        // Read-your-writes: the row, and its API keys, as these events leave them. A row behind its
+        // stream (never, while every command writes here) is left to the projection, which applies
+        // what it lacks in order.
+        if (!before.exact) continue;
+        rows.push({ table: 'account_read_model', match: before.row ? { sid: change.sid, version: before.row.version } : null, row: rowOfAccount(state) });
+        for (const event of change.events) {
+          const key = apiKeyRowChange(change.sid, event, read.at);
+          if (key) rows.push({ table: 'api_keys', ...key });
         }
-        const locked = new Set<string>();
-        const written = await this.write(trx, await decide(this.lockedLoad(trx, locked)), context, locked);
-        const account = await answer(trx, written.rows);
-        // Last: the append must be the transaction's first write (no transaction id before its stream lock).
-        if (idempotency) await this.idempotency.insert(trx, idempotency, account);
-        return { committed: written.events, account };
-      }),
-    );
-    this.wakeProjectors(outcome.committed);
-    return outcome.account;
-  }
-
-  /** Records in `locked` the streams it has locked in `trx`. */
-  private lockedLoad(trx: Kysely<Database>, locked: Set<string>): LockedLoad {
-    return async (sid) => {
-      const streamId = accountStreamId(sid);
-      const events = await this.store.readStreamLocked(streamId, trx);
-      locked.add(streamId);
-      return foldRecorded(events);
-    };
-  }
-
-  /**
-   * Appends every change in one transaction and updates the read model in it; wakes the
-   * projectors after the commit. For writes that need no locked read first (a new
-   * main account; the owner cascade, whose follow-ups carry deterministic ids).
-   *
-   * `stillDue`, if given, decides last whether to write at all, on what it reads through its
-   * LockedRead: the changed streams are locked first, then each stream it reads (the order the
-   * handlers take them in: a subaccount before its owner), and all stay locked until the commit.
-   * False: nothing is written.
-   */
-  async commit(
-    changes: readonly StreamChange[],
-    context: CommandContext,
-    stillDue?: (read: LockedRead) => Promise<boolean>,
-  ): Promise<CommittedAccountEvent[]> {
-    if (!changes.some((c) => c.events.length > 0)) return [];
-    const committed = (
-      await this.db.transaction().execute(async (trx) => {
-        if (!stillDue) return this.write(trx, changes, context);
-        const locked = new Set<string>();
-        for (const change of changes) {
-          if (change.events.length === 0) continue;
-          await this.store.lockStream(accountStreamId(change.sid), trx);
-          locked.add(accountStreamId(change.sid));
-        }
-        const read: LockedRead = async (sid, afterVersion) => {
-          const streamId = accountStreamId(sid);
-          if (!locked.has(streamId)) await this.store.lockStream(streamId, trx);
-          locked.add(streamId);
-          return this.store.readStream(streamId, { fromVersion: afterVersion + 1 }, trx);
-        };
-        return (await stillDue(read)) ? this.write(trx, changes, context, locked) : NOTHING_WRITTEN;
-      })
-    ).events;
-    this.wakeProjectors(committed);
-    return committed;
-  }
-
-  /**
-   * After a commit. Nothing is published on the Nest event bus: read models and the owner cascade
-   * follow the stored feed, and a bus message nobody subscribes to is only a second, unchecked path.
-   */
-  private wakeProjectors(committed: readonly CommittedAccountEvent[]): void {
-    if (committed.length > 0) this.store.committed();
-  }
-
-  /**
-   * Every stream lock is taken before anything is written, so no transaction id is taken while
-   * waiting and each stream's versions reach the feed in order. Those not yet held (`locked`:
-   * what `exclusive` loaded) are taken together, in a fixed order so that multi-stream writes
-   * cannot deadlock each other, except when the only one is also the first to be appended:
-   * append_to_stream takes it before its first write (a creation appends its new sid first).
-   */
-  private async write(
-    trx: Kysely<Database>,
-    changes: readonly StreamChange[],
-    context: CommandContext,
-    locked: ReadonlySet<string> = new Set(),
-  ): Promise<Written> {
-    const pending = changes.filter((c) => c.events.length > 0);
-    if (pending.length === 0) return NOTHING_WRITTEN;
-    const metadata = eventMetadata(context);
-    const unlocked = pending.map((c) => accountStreamId(c.sid)).filter((s) => !locked.has(s));
-    if (unlocked.length > 1 || (unlocked.length === 1 && unlocked[0] !== accountStreamId(pending[0].sid))) {
-      await sql`SELECT pg_advisory_xact_lock(h) FROM (
-                  SELECT hashtextextended(s, 0) AS h FROM unnest(${unlocked}::text[]) AS s ORDER BY 1
-                ) ordered`.execute(trx);
-    }
-    const written: CommittedAccountEvent[] = [];
-    for (const change of pending) {
-      const streamId = accountStreamId(change.sid);
-      const newEvents = change.events.map((event, i) => ({
-        eventId: change.eventIds?.[i] ?? crypto.randomUUID(),
-        type: event.type,
-        schemaVersion: SCHEMA_VERSION[event.type],
-        data: event.data as Record<string, unknown>,
-        metadata,
-      }));
-      const result = await this.store.append(streamId, newEvents, change.expected, trx);
-      if (!result.written) continue;
-      const base = result.nextVersion - newEvents.length;
-      newEvents.forEach((e, i) =>
-        written.push({ eventId: e.eventId, streamId, streamVersion: base + i + 1, type: e.type, data: e.data, recordedAt: result.recordedAt! }),
-      );
-    }
-    return { events: written, rows: written.length ? await this.readModel.apply(trx, written) : new Map() };
-  }
-
-  /** Load → decide → commit on one stream: the shape of the operator commands. */
-  async decideOn(sid: string, decide: (state: AccountState) => readonly AccountEvent[], context: CommandContext): Promise<void> {
-    await this.exclusive(async (load) => {
-      const state = await load(sid);
-      return [{ sid, expected: state?.version ?? 'no_stream', events: decide(state) }];
-    }, context);
-  }
-
-  /**
-   * Runs `attempt` again, against fresh state, when another writer got there first (a writer
-   * that did not lock, such as the owner cascade; or one that stored the same idempotency key).
-   * Conflicts never reach the caller while attempts last.
-   */
-  async retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const conflict = error instanceof WrongExpectedVersionError || error instanceof IdempotencyKeyTakenError;
-        if (!conflict || i >= MAX_ATTEMPTS) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 2 * i));
       }
+      // Every account the command reads, written or not: the decision rests on it as read. After
+      // the written ones, whose order (a creation's new stream first) is their events' in the log.
+      const owned = owners ? command.reads.map((sid) => read.accounts.get(sid)?.state?.ownerAccountSid) : [];
+      for (const sid of [...command.reads, ...owned]) {
+        if (sid === undefined || streams.has(sid)) continue;
+        streams.set(sid, { streamId: accountStreamId(sid), expectedVersion: read.accounts.get(sid)?.state?.version ?? 0, events: [] });
+      }
+      const result = decision.result({ at: read.at, get: (sid) => (after.has(sid) ? after.get(sid)! : accounts.get(sid)) });
+      const answer = command.idempotency ? this.idempotency.toStore(command.idempotency, result as AccountRecord) : undefined;
+      const writes = [...streams.values()];
+      if (!writes.some((s) => s.events.length > 0) && !answer) return { write: null, result };
+      return { write: { streams: writes, recordedAt: read.at, rows, answer }, result };
+    });
+  }
+
+  /**
+   * A command's read, made ahead of it by whoever reads these accounts anyway (authentication,
+   * in the statement it makes for the caller's credentials): hand it to `execute` as `readAhead`,
+   * for the same request, and the command does not read again. Without an idempotency key only.
+   */
+  async readAhead(reads: readonly string[], owners: boolean): Promise<AccountsReadAhead> {
+    return { reads: [...reads], owners, rows: await this.readRows(this.db, reads, owners, undefined) };
+  }
+
+  /**
+   * One statement: each account's row with its stream's version and its API keys (and with
+   * `owners`, each one's owner's), the live answer under the idempotency key, and the time the
+   * command's events will carry: the database's clock, never before the last event of a stream
+   * read, rounded up to the millisecond that JavaScript dates and the rows hold.
+   */
+  private async readRows(executor: Kysely<Database>, reads: readonly string[], owners: boolean, key: IdempotencyKey | undefined): Promise<SnapshotRow[]> {
+    const { rows } = await sql<SnapshotRow>`
+      WITH asked AS (SELECT DISTINCT unnest(${[...reads]}::text[]) AS sid),
+      wanted AS (
+        SELECT sid FROM asked
+        UNION SELECT r.owner_account_sid FROM account_read_model r JOIN asked a ON a.sid = r.sid WHERE ${owners}
+      )
+      SELECT w.sid AS wanted, r.*, s.version AS stream_version,
+             (SELECT jsonb_object_agg(k.sid, k.friendly_name) FROM api_keys k WHERE k.account_sid = w.sid) AS api_keys,
+             date_trunc('milliseconds', greatest(c.now, s.updated_at) + interval '999 microseconds') AS at,
+             ik.request_hash, ik.response
+        FROM (SELECT clock_timestamp() AS now) c
+        LEFT JOIN wanted w ON true
+        LEFT JOIN account_read_model r ON r.sid = w.sid
+        LEFT JOIN streams s ON s.stream_id = ${ACCOUNT_STREAM_PREFIX} || w.sid
+        LEFT JOIN idempotency_keys ik ON ik.account_sid = ${key?.accountSid ?? null} AND ik.key = ${key?.key ?? null}
+                                     AND ik.created_at > now() - ${IDEMPOTENCY_KEY_LIFETIME}::interval`.execute(executor);
+    return rows;
+  }
+
+  private async resolve(executor: Kysely<Database>, rows: readonly SnapshotRow[], key: IdempotencyKey | undefined) {
+    const at = new Date(Math.max(...rows.map((row) => row.at.getTime())));
+    const stored = rows[0].request_hash !== null ? (rows[0] as StoredIdempotencyRow) : null;
+    const answer = key && stored ? this.idempotency.answerOf(key, stored) : null;
+    const accounts = new Map<string, ReadAccount>();
+    for (const row of rows) {
+      if (row.wanted === null) continue;
+      accounts.set(row.wanted, await this.account(executor, row));
     }
+    return { at, answer, accounts };
+  }
+
+  /** The row's state when it is at its stream's version; else (a row behind, or none) the stream folded. */
+  private async account(executor: Kysely<Database>, read: SnapshotRow): Promise<ReadAccount> {
+    const row = read.sid !== null && read.sid !== undefined ? (read as unknown as AccountSnapshotRow) : null;
+    if (read.stream_version === null) return { state: null, row, exact: row === null };
+    if (row && row.version === read.stream_version) return { state: accountOfRow(row, read.api_keys ?? {}), row, exact: true };
+    const events = await this.store.readStream(accountStreamId(read.wanted!), {}, executor);
+    const state = fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt, streamVersion: e.streamVersion }) as never));
+    return { state, row, exact: false };
   }
 }
 
-function foldRecorded(events: readonly RecordedEvent[]): AccountState {
-  return fold(events.map((e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt, streamVersion: e.streamVersion }) as never));
+/** The shape of most commands: one account decided on as read; the result is the account as its events leave it. */
+export function onAccount(sid: string, context: CommandContext, decide: (state: AccountState) => readonly AccountEvent[]): AccountCommand<AccountState> {
+  return {
+    reads: [sid],
+    context,
+    decide: (accounts) => ({ changes: [{ sid, events: decide(accounts.get(sid)) }], result: (after) => after.get(sid) }),
+  };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
-import { ADVISORY_LOCK_CLASS, type Database } from '@accountable/database';
+import type { Database } from '@accountable/database';
+import type { StoredAnswer } from '@accountable/event-store';
 import { Keyring } from '@accountable/secrets';
 import type { AccountRecord } from '../read-models/account/account.reader';
 
@@ -25,62 +26,41 @@ export class IdempotencyKeyReusedError extends Error {
 
 export const isIdempotencyKeyReusedError = (error: unknown): error is IdempotencyKeyReusedError => error instanceof IdempotencyKeyReusedError;
 
-/**
- * A live row for the key appeared between the look-up and the insert. Unreachable while every
- * user of a key takes `lock` first; should it happen, the repository rolls the attempt back and
- * retries it, and the retry replays the winner's answer.
- */
-export class IdempotencyKeyTakenError extends Error {
-  override readonly name = 'IdempotencyKeyTakenError';
-}
-
 /** How long a key is honoured (see the 0004 migration). */
 export const IDEMPOTENCY_KEY_LIFETIME = '24 hours';
 
-const LOCK_CLASS = ADVISORY_LOCK_CLASS.idempotencyKey;
+/** The key's row as a command's read finds it (live rows only). */
+export interface StoredIdempotencyRow {
+  request_hash: string;
+  response: string;
+}
 
-/** The `idempotency_keys` table; every method runs on the caller's transaction. */
+/**
+ * The `idempotency_keys` table. A command reads a key's live row with its decision state and
+ * stores its answer in its commit (commit_command), so the key is recorded if and only if the
+ * events are; a second request that got past the read while the first committed loses at the
+ * key's primary key and, read again, gets the first one's answer.
+ */
 @Injectable()
 export class IdempotencyStore {
   constructor(private readonly keyring: Keyring) {}
 
-  /**
-   * Serialises the requests sharing a key, so the second one decides nothing until the first has
-   * committed or rolled back. Taken before any stream lock and takes no transaction id.
-   */
-  async lock(trx: Kysely<Database>, key: IdempotencyKey): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${`${key.accountSid}:${key.key}`}))`.execute(trx);
+  /** The answer stored under the key; IdempotencyKeyReusedError if it was another request. */
+  answerOf(key: IdempotencyKey, stored: StoredIdempotencyRow): AccountRecord {
+    if (stored.request_hash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
+    const answer = JSON.parse(this.keyring.open(stored.response, sealContext(key))) as AccountRecord;
+    return { ...answer, dateCreated: new Date(answer.dateCreated), dateUpdated: new Date(answer.dateUpdated) };
   }
 
-  /** The answer stored under the key, or null; IdempotencyKeyReusedError if it was another request. */
-  async find(executor: Kysely<Database>, key: IdempotencyKey): Promise<AccountRecord | null> {
-    const row = await executor
-      .selectFrom('idempotency_keys')
-      .select(['request_hash', 'response'])
-      .where('account_sid', '=', key.accountSid)
-      .where('key', '=', key.key)
-      .where('created_at', '>', sql<Date>`now() - ${IDEMPOTENCY_KEY_LIFETIME}::interval`)
-      .executeTakeFirst();
-    if (!row) return null;
-    if (row.request_hash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
-    const stored = JSON.parse(this.keyring.open(row.response, sealContext(key))) as AccountRecord;
-    return { ...stored, dateCreated: new Date(stored.dateCreated), dateUpdated: new Date(stored.dateUpdated) };
-  }
-
-  /**
-   * Stores the answer under the key, sealed: it carries the account's auth token. A row past its
-   * lifetime is replaced; IdempotencyKeyTakenError if a live one is there.
-   */
-  async insert(trx: Kysely<Database>, key: IdempotencyKey, answer: AccountRecord): Promise<void> {
-    const response = this.keyring.seal(JSON.stringify(answer), sealContext(key));
-    const { rows } = await sql`
-      INSERT INTO idempotency_keys (account_sid, key, request_hash, response)
-      VALUES (${key.accountSid}, ${key.key}, ${key.requestHash}, ${response})
-      ON CONFLICT (account_sid, key) DO UPDATE
-         SET request_hash = excluded.request_hash, response = excluded.response, created_at = excluded.created_at
-       WHERE idempotency_keys.created_at <= now() - ${IDEMPOTENCY_KEY_LIFETIME}::interval
-      RETURNING 1`.execute(trx);
-    if (rows.length === 0) throw new IdempotencyKeyTakenError(`Idempotency-Key '${key.key}' of ${key.accountSid} was stored meanwhile`);
+  /** The answer as the commit stores it under the key: sealed, since it carries the account's auth token. */
+  toStore(key: IdempotencyKey, answer: AccountRecord): StoredAnswer {
+    return {
+      scope: key.accountSid,
+      key: key.key,
+      requestHash: key.requestHash,
+      response: this.keyring.seal(JSON.stringify(answer), sealContext(key)),
+      lifetime: IDEMPOTENCY_KEY_LIFETIME,
+    };
   }
 
   /** Deletes up to `limit` keys past their lifetime, skipping rows another transaction holds. */

@@ -46,7 +46,7 @@ export interface SubaccountCreation {
 export function createSubaccount(command: CreateSubaccount, caller: AccountState): SubaccountCreation {
   if (command.friendlyName !== undefined) assertValidFriendlyName(command.friendlyName);
   const owner = requireActiveMain(caller);
-  if (owner.openSubaccounts.length >= SUBACCOUNT_LIMIT[owner.type]) {
+  if (owner.openSubaccountCount >= SUBACCOUNT_LIMIT[owner.type]) {
     throw new AccountRuleError(
       'subaccount_limit',
       `This ${owner.type} account has reached its limit of ${SUBACCOUNT_LIMIT[owner.type]} subaccounts`,

@@ -26,7 +26,7 @@ describe('account state', () => {
       authToken: 'enc:main',
       secondaryAuthToken: null,
       suspendedByOwner: false,
-      openSubaccounts: [],
+      openSubaccountCount: 0,
       apiKeys: {},
       createdAt: undefined,
       updatedAt: undefined,
@@ -45,7 +45,7 @@ describe('account state', () => {
       subaccountAdded(OTHER_SUB_SID),
       subaccountReleased(SUB_SID),
     );
-    expect(state).toMatchObject({ openSubaccounts: [OTHER_SUB_SID], version: 4 });
+    expect(state).toMatchObject({ openSubaccountCount: 1, version: 4 });
   });
 
   it('dates from recordedAt; subaccount bookkeeping does not touch updatedAt', () => {
@@ -74,7 +74,7 @@ describe('account state', () => {
 
   it('folds on from a given state', () => {
     const start = given(mainAccountCreated());
-    expect(fold([subaccountAdded()], start)).toMatchObject({ openSubaccounts: [SUB_SID], version: 2 });
+    expect(fold([subaccountAdded()], start)).toMatchObject({ openSubaccountCount: 1, version: 2 });
   });
 
   it('rejects impossible histories as corrupt streams', () => {

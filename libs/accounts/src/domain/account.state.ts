@@ -13,8 +13,13 @@ export interface Account {
   readonly secondaryAuthToken: string | null;
   /** Set only by the owner-suspension cascade, so reactivating the owner restores exactly those. */
   readonly suspendedByOwner: boolean;
-  /** Main accounts only: subaccounts added and not yet released (closed ones don't count). */
-  readonly openSubaccounts: readonly string[];
+  /**
+   * Main accounts only: subaccounts added and not yet released (closed ones don't count). A count,
+   * as the read-model row keeps it, so that the row is an exact snapshot of this state and an
+   * owner's decisions never fold its ever-growing stream; which subaccounts they are, the owner
+   * cascade reads from the stream (openSubaccountsOf).
+   */
+  readonly openSubaccountCount: number;
   /** Live API keys: sid → friendly name. Their secrets' verifiers live in the read model only. */
   readonly apiKeys: Readonly<Record<string, string | null>>;
   /** From the store's `recordedAt`; absent when folded from events without it. */
@@ -59,11 +64,9 @@ export function evolve(state: AccountState, event: AccountEvent, recordedAt?: Da
 
   switch (event.type) {
     case AccountEventType.SubaccountAdded:
-      return state.openSubaccounts.includes(event.data.subaccountSid)
-        ? next
-        : { ...next, openSubaccounts: [...state.openSubaccounts, event.data.subaccountSid] };
+      return { ...next, openSubaccountCount: state.openSubaccountCount + 1 };
     case AccountEventType.SubaccountReleased:
-      return { ...next, openSubaccounts: state.openSubaccounts.filter((sid) => sid !== event.data.subaccountSid) };
+      return { ...next, openSubaccountCount: Math.max(state.openSubaccountCount - 1, 0) };
     case AccountEventType.AccountRenamed:
       return { ...touched, friendlyName: event.data.friendlyName };
     case AccountEventType.AccountStatusChanged:
@@ -110,7 +113,7 @@ function created(
     secondaryAuthToken: null,
     status: 'active',
     suspendedByOwner: false,
-    openSubaccounts: [],
+    openSubaccountCount: 0,
     apiKeys: {},
     createdAt: recordedAt,
     updatedAt: recordedAt,

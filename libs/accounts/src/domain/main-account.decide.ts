@@ -15,12 +15,12 @@ export function upgradeAccount(state: AccountState): [AccountUpgraded] {
   return [{ type: AccountEventType.AccountUpgraded, data: { previous: 'Trial', type: 'Full' } }];
 }
 
-/** The caller then cascades to each of `openSubaccounts` with suspendByOwner. */
+/** The caller then cascades to each of its open subaccounts (openSubaccountsOf) with suspendByOwner. */
 export function suspendMainAccount(state: AccountState): [AccountStatusChanged] {
   return [operatorTransition(requireOpenMain(state), 'active', 'suspended')];
 }
 
-/** The caller then cascades to each of `openSubaccounts` with reactivateByOwner. */
+/** The caller then cascades to each of its open subaccounts (openSubaccountsOf) with reactivateByOwner. */
 export function reactivateMainAccount(state: AccountState): [AccountStatusChanged] {
   return [operatorTransition(requireOpenMain(state), 'suspended', 'active')];
 }

@@ -1,8 +1,24 @@
-import { given, mainAccountCreated, statusChanged, SUB_SID, subaccountCreated } from './account.fixtures';
-import { causeOvertaken, reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
+import {
+  given,
+  mainAccountCreated,
+  OTHER_SUB_SID,
+  statusChanged,
+  SUB_SID,
+  subaccountAdded,
+  subaccountCreated,
+  subaccountReleased,
+} from './account.fixtures';
+import { causeOvertaken, openSubaccountsOf, reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
 import { evolve } from './account.state';
 
 describe('owner cascade', () => {
+  it('reaches the subaccounts added and not released, as the count in the state says', () => {
+    const events = [mainAccountCreated(), subaccountAdded(SUB_SID), subaccountAdded(OTHER_SUB_SID), subaccountReleased(SUB_SID)];
+    expect(openSubaccountsOf(events)).toEqual([OTHER_SUB_SID]);
+    expect(given(...events)?.openSubaccountCount).toBe(1);
+    expect(openSubaccountsOf(events.slice(0, 3))).toEqual([SUB_SID, OTHER_SUB_SID]);
+  });
+
   const active = given(subaccountCreated());
   const suspendedOnRequest = given(subaccountCreated(), statusChanged('active', 'suspended', 'requested'));
   const closed = given(subaccountCreated(), statusChanged('active', 'closed', 'requested'));

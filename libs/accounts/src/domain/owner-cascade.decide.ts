@@ -49,8 +49,22 @@ export function causeOvertaken(cause: { readonly type: string }, later: readonly
   return cause.type === AccountEventType.AccountStatusChanged && later.some((event) => event.type === AccountEventType.AccountStatusChanged);
 }
 
-/** The cascade walks the owner's openSubaccounts: anything else here is a wiring or data fault. */
+/** The cascade walks the owner's open subaccounts: anything else here is a wiring or data fault. */
 function requireSubaccount(state: AccountState): Account {
   if (state === null || state.isMain) throw new Error('owner cascade: expected the state of an existing subaccount');
   return state;
+}
+
+/**
+ * The subaccounts an owner's events leave open (added, not released), in the order they were
+ * added: whom a cause at the last of `events` reaches. The state keeps only their count.
+ */
+export function openSubaccountsOf(events: Iterable<{ readonly type: string; readonly data: unknown }>): string[] {
+  const open = new Set<string>();
+  for (const event of events) {
+    const sid = (event.data as { subaccountSid?: string }).subaccountSid;
+    if (event.type === AccountEventType.SubaccountAdded && sid !== undefined) open.add(sid);
+    if (event.type === AccountEventType.SubaccountReleased && sid !== undefined) open.delete(sid);
+  }
+  return [...open];
 }

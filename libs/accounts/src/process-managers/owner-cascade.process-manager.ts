@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DuplicateEventIdError, type Projection, type RecordedEvent } from '@accountable/event-store';
+import { DuplicateEventIdError, EventStore, type Projection, type RecordedEvent } from '@accountable/event-store';
 import {
   ACCOUNT_STREAM_PREFIX,
   AccountEventType,
+  accountStreamId,
   causeOvertaken,
+  fold,
   isAccountEvent,
+  openSubaccountsOf,
   reactivateByOwner,
   suspendByOwner,
   upgradeByOwner,
@@ -37,16 +40,23 @@ export class OwnerCascadeProcessManager implements Projection {
   /** Its effects are appends, each in its own transaction (see Projection.ownTransactions). */
   readonly ownTransactions = true;
 
-  constructor(private readonly repository: AccountRepository) {}
+  constructor(
+    private readonly repository: AccountRepository,
+    private readonly store: EventStore,
+  ) {}
 
   async apply(_trx: unknown, events: readonly RecordedEvent[]): Promise<void> {
     for (const event of events) {
       const followUp = this.followUpFor(event);
       if (!followUp) continue;
       const ownerSid = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
-      const { state: owner, later } = await this.repository.loadAsOf(ownerSid, event.streamVersion);
-      if (!owner?.isMain || causeOvertaken(event, later)) continue;
-      for (const subSid of owner.openSubaccounts) await this.cascade(event, ownerSid, subSid, followUp);
+      // Whom the cause reaches is in the owner's stream (the state keeps only their count); an
+      // operator's change is rare, so this fold is not on any request's path.
+      const stream = await this.store.readStream(accountStreamId(ownerSid));
+      const upToCause = stream.filter((e) => e.streamVersion <= event.streamVersion);
+      const owner = fold(upToCause.map((e) => ({ type: e.type, data: e.data, streamVersion: e.streamVersion }) as never));
+      if (!owner?.isMain || causeOvertaken(event, stream.slice(upToCause.length))) continue;
+      for (const subSid of openSubaccountsOf(upToCause)) await this.cascade(event, ownerSid, subSid, followUp);
     }
   }
 
@@ -65,21 +75,25 @@ export class OwnerCascadeProcessManager implements Projection {
 
   private async cascade(cause: RecordedEvent, ownerSid: string, subSid: string, followUp: FollowUp): Promise<void> {
     try {
-      await this.repository.retrying(async () => {
-        const sub = await this.repository.load(subSid);
-        const events = followUp(sub);
-        await this.repository.commit(
-          [{ sid: subSid, expected: sub!.version, events, eventIds: events.map((_, i) => followUpEventId(cause.eventId, subSid, i)) }],
-          {
-            actorType: 'system',
-            actorSid: null,
-            source: 'system',
-            correlationId: (cause.metadata.correlationId as string | undefined) ?? cause.eventId,
-            causationId: cause.eventId,
-          },
-          // An owner change committed while this cascade runs stops it here.
-          async (read) => !causeOvertaken(cause, await read(ownerSid, cause.streamVersion)),
-        );
+      await this.repository.execute({
+        // The owner too: an owner change committed while this cascade runs moves its version, so
+        // this commit fails and the next attempt sees the change (21476's protection, in reverse).
+        reads: [subSid, ownerSid],
+        context: {
+          actorType: 'system',
+          actorSid: null,
+          source: 'system',
+          correlationId: (cause.metadata.correlationId as string | undefined) ?? cause.eventId,
+          causationId: cause.eventId,
+        },
+        decide: async (accounts, executor) => {
+          const later = await this.store.readStream(accountStreamId(ownerSid), { fromVersion: cause.streamVersion + 1 }, executor);
+          const events = causeOvertaken(cause, later) ? [] : followUp(accounts.get(subSid));
+          return {
+            changes: [{ sid: subSid, events, eventIds: events.map((_, i) => followUpEventId(cause.eventId, subSid, i)) }],
+            result: () => undefined,
+          };
+        },
       });
     } catch (error) {
       if (error instanceof DuplicateEventIdError) return; // done before a crash or a replay

@@ -16,8 +16,14 @@ export class CreateMainAccountHandler implements ICommandHandler<CreateMainAccou
 
   async execute({ friendlyName, type, context }: CreateMainAccountCommand): Promise<AccountRecord> {
     const sid = newAccountSid();
-    const events = createMainAccount({ sid, friendlyName, type, authToken: this.keyring.seal(newAuthToken(), sid) }, null);
-    await this.repository.commit([{ sid, expected: 'no_stream', events }], context);
-    return (await this.reader.find(sid, true))!;
+    const authToken = this.keyring.seal(newAuthToken(), sid);
+    return this.repository.execute({
+      reads: [sid],
+      context,
+      decide: (accounts) => ({
+        changes: [{ sid, events: createMainAccount({ sid, friendlyName, type, authToken }, accounts.get(sid)) }],
+        result: (after) => this.reader.recordOf(after.get(sid)!),
+      }),
+    });
   }
 }

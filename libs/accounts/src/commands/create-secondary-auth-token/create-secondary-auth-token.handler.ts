@@ -14,10 +14,13 @@ export class CreateSecondaryAuthTokenHandler implements ICommandHandler<CreateSe
   async execute({ accountSid, context }: CreateSecondaryAuthTokenCommand): Promise<IssuedAuthToken> {
     const authToken = newAuthToken();
     const sealed = this.keyring.seal(authToken, accountSid);
-    const committed = await this.repository.exclusive(async (load) => {
-      const state = await load(accountSid);
-      return [{ sid: accountSid, expected: state?.version ?? 'no_stream', events: createSecondaryAuthToken({ authToken: sealed }, state) }];
-    }, context);
-    return { accountSid, authToken, at: committed[0].recordedAt };
+    return this.repository.execute({
+      reads: [accountSid],
+      context,
+      decide: (accounts) => ({
+        changes: [{ sid: accountSid, events: createSecondaryAuthToken({ authToken: sealed }, accounts.get(accountSid)) }],
+        result: (after) => ({ accountSid, authToken, at: after.at }),
+      }),
+    });
   }
 }

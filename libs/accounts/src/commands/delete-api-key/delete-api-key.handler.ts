@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { deleteApiKey } from '../../domain';
-import { AccountRepository } from '../../application/account.repository';
+import { AccountRepository, onAccount } from '../../application/account.repository';
 import { DeleteApiKeyCommand } from './delete-api-key.command';
 
 @CommandHandler(DeleteApiKeyCommand)
@@ -8,6 +8,6 @@ export class DeleteApiKeyHandler implements ICommandHandler<DeleteApiKeyCommand,
   constructor(private readonly repository: AccountRepository) {}
 
   async execute({ accountSid, keySid, context }: DeleteApiKeyCommand): Promise<void> {
-    await this.repository.decideOn(accountSid, (state) => deleteApiKey({ keySid }, state), context);
+    await this.repository.execute(onAccount(accountSid, context, (state) => deleteApiKey({ keySid }, state)));
   }
 }

@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { deleteSecondaryAuthToken } from '../../domain';
-import { AccountRepository } from '../../application/account.repository';
+import { AccountRepository, onAccount } from '../../application/account.repository';
 import { DeleteSecondaryAuthTokenCommand } from './delete-secondary-auth-token.command';
 
 @CommandHandler(DeleteSecondaryAuthTokenCommand)
@@ -8,6 +8,6 @@ export class DeleteSecondaryAuthTokenHandler implements ICommandHandler<DeleteSe
   constructor(private readonly repository: AccountRepository) {}
 
   async execute({ accountSid, context }: DeleteSecondaryAuthTokenCommand): Promise<void> {
-    await this.repository.decideOn(accountSid, deleteSecondaryAuthToken, context);
+    await this.repository.execute(onAccount(accountSid, context, deleteSecondaryAuthToken));
   }
 }

@@ -13,14 +13,14 @@ export class PromoteAuthTokenHandler implements ICommandHandler<PromoteAuthToken
   ) {}
 
   async execute({ accountSid, context }: PromoteAuthTokenCommand): Promise<IssuedAuthToken> {
-    let promoted = '';
-    const committed = await this.repository.exclusive(async (load) => {
-      const state = await load(accountSid);
-      const events = promoteAuthToken(state);
-      // Decided on the locked stream: the secondary it promotes is the one this answer shows.
-      promoted = this.keyring.open(state!.secondaryAuthToken!, accountSid);
-      return [{ sid: accountSid, expected: state!.version, events }];
-    }, context);
-    return { accountSid, authToken: promoted, at: committed[0].recordedAt };
+    return this.repository.execute({
+      reads: [accountSid],
+      context,
+      decide: (accounts) => {
+        const events = promoteAuthToken(accounts.get(accountSid));
+        // The state as the commit checks it: the token promoted is the one this answer shows.
+        return { changes: [{ sid: accountSid, events }], result: (after) => ({ accountSid, authToken: this.keyring.open(after.get(accountSid)!.authToken, accountSid), at: after.at }) };
+      },
+    });
   }
 }

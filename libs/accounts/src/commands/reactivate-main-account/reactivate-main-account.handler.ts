@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { reactivateMainAccount } from '../../domain';
 import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
-import { AccountRepository } from '../../application/account.repository';
+import { AccountRepository, onAccount } from '../../application/account.repository';
 import { ReactivateMainAccountCommand } from './reactivate-main-account.command';
 
 @CommandHandler(ReactivateMainAccountCommand)
@@ -12,7 +12,6 @@ export class ReactivateMainAccountHandler implements ICommandHandler<ReactivateM
   ) {}
 
   async execute({ sid, context }: ReactivateMainAccountCommand): Promise<AccountRecord> {
-    await this.repository.decideOn(sid, reactivateMainAccount, context);
-    return (await this.reader.find(sid, true))!;
+    return this.reader.recordOf((await this.repository.execute(onAccount(sid, context, reactivateMainAccount)))!);
   }
 }

@@ -15,10 +15,13 @@ export class RotateAuthTokenHandler implements ICommandHandler<RotateAuthTokenCo
   async execute({ accountSid, context }: RotateAuthTokenCommand): Promise<IssuedAuthToken> {
     const authToken = newAuthToken();
     const sealed = this.keyring.seal(authToken, accountSid);
-    const committed = await this.repository.exclusive(async (load) => {
-      const state = await load(accountSid);
-      return [{ sid: accountSid, expected: state?.version ?? 'no_stream', events: rotateAuthToken({ authToken: sealed }, state) }];
-    }, context);
-    return { accountSid, authToken, at: committed[committed.length - 1].recordedAt };
+    return this.repository.execute({
+      reads: [accountSid],
+      context,
+      decide: (accounts) => ({
+        changes: [{ sid: accountSid, events: rotateAuthToken({ authToken: sealed }, accounts.get(accountSid)) }],
+        result: (after) => ({ accountSid, authToken, at: after.at }),
+      }),
+    });
   }
 }

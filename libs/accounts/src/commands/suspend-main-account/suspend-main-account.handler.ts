@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { suspendMainAccount } from '../../domain';
 import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
-import { AccountRepository } from '../../application/account.repository';
+import { AccountRepository, onAccount } from '../../application/account.repository';
 import { SuspendMainAccountCommand } from './suspend-main-account.command';
 
 @CommandHandler(SuspendMainAccountCommand)
@@ -12,7 +12,6 @@ export class SuspendMainAccountHandler implements ICommandHandler<SuspendMainAcc
   ) {}
 
   async execute({ sid, context }: SuspendMainAccountCommand): Promise<AccountRecord> {
-    await this.repository.decideOn(sid, suspendMainAccount, context);
-    return (await this.reader.find(sid, true))!;
+    return this.reader.recordOf((await this.repository.execute(onAccount(sid, context, suspendMainAccount)))!);
   }
 }

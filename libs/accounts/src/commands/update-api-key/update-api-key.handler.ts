@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountRuleError, renameApiKey } from '../../domain';
-import { AccountRepository } from '../../application/account.repository';
+import { AccountRepository, onAccount } from '../../application/account.repository';
 import { ApiKeyReader, type ApiKeyRecord } from '../../read-models/account/api-key.reader';
 import { UpdateApiKeyCommand } from './update-api-key.command';
 
@@ -12,7 +12,7 @@ export class UpdateApiKeyHandler implements ICommandHandler<UpdateApiKeyCommand,
   ) {}
 
   async execute({ accountSid, keySid, friendlyName, context }: UpdateApiKeyCommand): Promise<ApiKeyRecord> {
-    await this.repository.decideOn(accountSid, (state) => renameApiKey({ keySid, friendlyName }, state), context);
+    await this.repository.execute(onAccount(accountSid, context, (state) => renameApiKey({ keySid, friendlyName }, state)));
     const key = await this.keys.find(accountSid, keySid, true);
     if (!key) throw new AccountRuleError('api_key_not_found', `API key ${keySid} does not exist`);
     return key;

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { upgradeAccount } from '../../domain';
 import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
-import { AccountRepository } from '../../application/account.repository';
+import { AccountRepository, onAccount } from '../../application/account.repository';
 import { UpgradeAccountCommand } from './upgrade-account.command';
 
 @CommandHandler(UpgradeAccountCommand)
@@ -12,7 +12,6 @@ export class UpgradeAccountHandler implements ICommandHandler<UpgradeAccountComm
   ) {}
 
   async execute({ sid, context }: UpgradeAccountCommand): Promise<AccountRecord> {
-    await this.repository.decideOn(sid, upgradeAccount, context);
-    return (await this.reader.find(sid, true))!;
+    return this.reader.recordOf((await this.repository.execute(onAccount(sid, context, upgradeAccount)))!);
   }
 }

@@ -1,5 +1,5 @@
-import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction, type UpdateObject } from 'kysely';
-import type { AccountReadModelTable, Database } from '@accountable/database';
+import { sql, type Insertable, type Kysely, type RawBuilder, type Selectable, type Transaction, type UpdateObject } from 'kysely';
+import type { AccountReadModelTable, ApiKeysTable, Database } from '@accountable/database';
 import {
   ACCOUNT_STREAM_PREFIX,
   AccountEventType,
@@ -10,6 +10,7 @@ import {
   type SubaccountCreated,
 } from '../../domain';
 import type { FeedPosition, Projection } from '@accountable/event-store';
+import { apiKeyRowChange } from './account.snapshot';
 
 /** The minimum the read model needs of an event; `recordedAt` is the event's stored time. */
 export interface AccountReadModelInput {
@@ -54,7 +55,7 @@ export async function applyAccountEvent(executor: Kysely<Database>, event: Accou
     .executeTakeFirst();
   if (updated) {
     // Behind the account row's guard: a key write happens exactly when its version step does.
-    await applyApiKeyEvent(executor, sid, event, at);
+    await applyApiKeyEvent(executor, sid, event, event.recordedAt);
     return updated;
   }
   const row = await executor.selectFrom('account_read_model').select('version').where('sid', '=', sid).executeTakeFirst();
@@ -99,50 +100,18 @@ export function rowUpdateOf(event: UpdateEvent, at: RawBuilder<Date>): UpdateObj
   }
 }
 
-/** The api_keys side of a key event (the account row only moves its version). */
-async function applyApiKeyEvent(executor: Kysely<Database>, accountSid: string, event: AccountEvent, at: RawBuilder<Date>): Promise<void> {
-  switch (event.type) {
-    case AccountEventType.ApiKeyCreated:
-      await executor
-        .insertInto('api_keys')
-        .values({
-          sid: event.data.keySid,
-          account_sid: accountSid,
-          friendly_name: event.data.friendlyName,
-          secret_verifier: event.data.secretVerifier,
-          date_created: at,
-          date_updated: at,
-        })
-        .execute();
-      return;
-    case AccountEventType.ApiKeyRenamed:
-      await executor
-        .updateTable('api_keys')
-        .set({ friendly_name: event.data.friendlyName, date_updated: at })
-        .where('sid', '=', event.data.keySid)
-        .where('account_sid', '=', accountSid)
-        .execute();
-      return;
-    case AccountEventType.ApiKeyDeleted:
-      await executor.deleteFrom('api_keys').where('sid', '=', event.data.keySid).where('account_sid', '=', accountSid).execute();
-      return;
+/** The api_keys side of a key event (the account row only moves its version): apiKeyRowChange says what. */
+async function applyApiKeyEvent(executor: Kysely<Database>, accountSid: string, event: AccountEvent, recordedAt: Date): Promise<void> {
+  const change = apiKeyRowChange(accountSid, event, recordedAt);
+  if (!change) return;
+  if (change.match === null) {
+    await executor.insertInto('api_keys').values(change.row as Insertable<ApiKeysTable>).execute();
+  } else if (change.row === null) {
+    await executor.deleteFrom('api_keys').where('sid', '=', change.match.sid).where('account_sid', '=', change.match.account_sid).execute();
+  } else {
+    await executor.updateTable('api_keys').set(change.row).where('sid', '=', change.match.sid).where('account_sid', '=', change.match.account_sid).execute();
   }
 }
-
-/**
- * The inline half, for command handlers (ACCOUNT_READ_MODEL_WRITER): the same guarded writes.
- * Returns each account's row as the last of its writes left it, so a command can answer with it.
- */
-export const accountReadModelWriter = {
-  async apply(executor: Kysely<Database>, events: readonly AccountReadModelInput[]): Promise<Map<string, Row>> {
-    const written = new Map<string, Row>();
-    for (const event of events) {
-      const row = await applyAccountEvent(executor, event);
-      if (row) written.set(row.sid, row);
-    }
-    return written;
-  },
-};
 
 export type Row = Selectable<AccountReadModelTable>;
 const T = AccountEventType;

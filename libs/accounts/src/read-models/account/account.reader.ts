@@ -3,7 +3,8 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountReadModelTable, Database } from '@accountable/database';
 import { DB, READ_DB, ReadYourWrites } from '@accountable/platform';
 import { Keyring } from '@accountable/secrets';
-import type { AccountStatus, AccountType } from '../../domain';
+import type { Account, AccountStatus, AccountType } from '../../domain';
+import { rowOfAccount } from './account.snapshot';
 import type { Caller } from '../../application/caller';
 
 /** An account as the API shows it; `authToken` is decrypted. */
@@ -85,16 +86,9 @@ export class AccountReader {
     return row ? this.toRecord(row) : null;
   }
 
-  /** A command's answer: the row it wrote for `sid`, else the row as its transaction sees it. */
-  async answerIn(trx: Kysely<Database>, sid: string, written: ReadonlyMap<string, AccountRow>): Promise<AccountRecord | null> {
-    const row = written.get(sid);
-    return row ? this.toRecord(row) : this.findIn(trx, sid);
-  }
-
-  /** Inside a command's transaction: what it has just written included. */
-  async findIn(trx: Kysely<Database>, sid: string): Promise<AccountRecord | null> {
-    const row = await trx.selectFrom('account_read_model').selectAll().where('sid', '=', sid).executeTakeFirst();
-    return row ? this.toRecord(row) : null;
+  /** A command's answer: the account as its events left it (the row it wrote, field for field). */
+  recordOf(state: Account): AccountRecord {
+    return this.toRecord(rowOfAccount(state));
   }
 
   async list(request: ListRequest): Promise<AccountRecord[]> {

@@ -5,6 +5,7 @@ import type { Database } from '@accountable/database';
 import { DB } from '@accountable/platform';
 import { describeUnopenable, Keyring } from '@accountable/secrets';
 import { sealContext } from '../../../../application/idempotency.store';
+import { rowOfAccount } from '../../account.snapshot';
 import { ACCOUNT_STREAM_PREFIX, AccountEventType, fold, isAccountEvent, StreamVersionGapError, type AccountState } from '../../../../domain';
 import { VerifyReadModelQuery, type Drift, type TimeInversion, type UnopenableSecret, type VerifyReport } from './verify-read-model.query';
 
@@ -117,20 +118,9 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
         if (row.secondary_auth_token !== null && row.secondary_auth_token !== state.secondaryAuthToken) {
           checkSecret(sid, 'account_read_model secondary_auth_token', row.secondary_auth_token, sid);
         }
-        const expected: Record<string, unknown> = {
-          owner_account_sid: state.ownerAccountSid,
-          is_main: state.isMain,
-          friendly_name: state.friendlyName,
-          type: state.type,
-          status: state.status,
-          auth_token: state.authToken,
-          secondary_auth_token: state.secondaryAuthToken,
-          suspended_by_owner: state.suspendedByOwner,
-          open_subaccounts: state.openSubaccounts.length,
-          version: state.version,
-          date_created: state.createdAt?.getTime(),
-          date_updated: state.updatedAt?.getTime(),
-        };
+        // The row the state makes, as a command writes it (rowOfAccount).
+        const { sid: _sid, ...fields } = rowOfAccount(state);
+        const expected: Record<string, unknown> = { ...fields, date_created: fields.date_created.getTime(), date_updated: fields.date_updated.getTime() };
         const actual: Record<string, unknown> = {
           ...row,
           date_created: row.date_created.getTime(),

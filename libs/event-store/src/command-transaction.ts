@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@accountable/database';
+import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
+import type { EventStore, Executor } from './event-store';
+import type { NewEvent } from './event.types';
+
+/** A stream a decision rests on: read at `expectedVersion` (0: it did not exist), and what it appends there (maybe nothing). */
+export interface CommandStream {
+  streamId: string;
+  expectedVersion: number;
+  events: readonly NewEvent[];
+}
+
+/**
+ * A read-model row the command's evolve computed, written in the commit: `match` names the
+ * stored row (its key, and the version the decision read it at) — null: a new row; `row` is the
+ * columns to set — null: the row goes. Exactly one row must match, or the command is re-decided.
+ */
+export interface RowWrite {
+  table: string;
+  match: Readonly<Record<string, unknown>> | null;
+  row: Readonly<Record<string, unknown>> | null;
+}
+
+/** The answer a retry under the same idempotency key gets back, stored with the command's events. */
+export interface StoredAnswer {
+  scope: string;
+  key: string;
+  requestHash: string;
+  /** Opaque to the store (the caller seals what it must). */
+  response: string;
+  /** How long the key holds, as a PostgreSQL interval ('24 hours'): an older row is replaced. */
+  lifetime: string;
+}
+
+/** What one decision commits, all or nothing. */
+export interface CommandWrite {
+  streams: readonly CommandStream[];
+  /** The time every event gets: the one the decision's read returned (see commit_command). */
+  recordedAt: Date;
+  rows?: readonly RowWrite[];
+  answer?: StoredAnswer;
+}
+
+export interface Decided<T> {
+  /** null: nothing to write (a command that changes nothing and stores no answer). */
+  write: CommandWrite | null;
+  result: T;
+}
+
+/** The rows or the idempotency key a decision read changed before its commit: decide again. */
+export class CommandConflictError extends Error {
+  override readonly name = 'CommandConflictError';
+}
+
+/** Attempts at one command while others keep getting there first. */
+const MAX_ATTEMPTS = 10;
+
+/**
+ * A command as one read and one write. `attempt` reads what the decision needs (one statement,
+ * no locks: a snapshot at known stream versions) and decides; the commit is one call of
+ * commit_command (migration 0017), its own transaction, which locks every stream the decision
+ * rests on in a fixed order, checks each is still at the version read, appends, writes the rows
+ * and the idempotent answer. Stream locks are only ever held inside that call, so no command
+ * waits on another's round trips, and lock order cannot deadlock.
+ *
+ * A conflict (another writer got there first) re-reads and re-decides. Under contention on one
+ * stream an optimistic retry could lose again and again (twenty renames of one account at once),
+ * so a retry is pessimistic: it takes the locks of the streams the last decision rested on,
+ * reads under them and commits in that transaction — the queue the locks form lets every
+ * writer through in turn. A later conflict (the decision reached a stream not locked yet, or a
+ * deadlock that reaching it caused) tries again with the new set.
+ */
+export class CommandTransaction {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly store: EventStore,
+  ) {}
+
+  async run<T>(attempt: (executor: Executor) => Promise<Decided<T>>): Promise<T> {
+    let locks: readonly string[] | null = null;
+    for (let i = 1; ; i++) {
+      let decided: Decided<T> | undefined;
+      try {
+        if (locks === null) {
+          decided = await attempt(this.db);
+          if (decided.write) await this.commit(this.db, decided.write);
+        } else {
+          const streams = locks;
+          await this.db.transaction().execute(async (trx) => {
+            await sql`SELECT pg_advisory_xact_lock(k) FROM (SELECT hashtextextended(s, 0) AS k FROM unnest(${streams}::text[]) s ORDER BY 1) ordered`.execute(trx);
+            decided = await attempt(trx);
+            if (decided.write) await this.commit(trx, decided.write);
+          });
+        }
+      } catch (error) {
+        if (!isConflict(error) || i >= MAX_ATTEMPTS) throw error;
+        const last = decided?.write?.streams.map((s) => s.streamId) ?? [];
+        locks = [...new Set([...(locks ?? []), ...last, ...(error instanceof WrongExpectedVersionError ? [error.streamId] : [])])];
+        continue;
+      }
+      const done = decided!;
+      if (done.write?.streams.some((s) => s.events.length > 0)) this.store.committed();
+      return done.result;
+    }
+  }
+
+  /** One call of commit_command; throws what a conflict or a duplicate event id is. */
+  private async commit(executor: Executor, write: CommandWrite): Promise<void> {
+    const streams = write.streams.map((s) => s.streamId);
+    const events = write.streams.flatMap((s, i) => s.events.map((event) => ({ stream: i + 1, event })));
+    const ids = events.map(({ event }) => event.eventId ?? randomUUID());
+    const answer = write.answer;
+    const query = sql<{ outcome: 'committed' | 'wrong_version' | 'clock' | 'duplicate_event'; conflict_stream: string | null; conflict_version: number | null }>`
+      SELECT * FROM commit_command(
+        ${streams}::text[], ${write.streams.map((s) => s.expectedVersion)}::bigint[],
+        ${events.map((e) => e.stream)}::integer[], ${ids}::uuid[], ${events.map((e) => e.event.type)}::text[],
+        ${events.map((e) => e.event.schemaVersion ?? 1)}::integer[],
+        ${events.map((e) => JSON.stringify(e.event.data))}::jsonb[],
+        ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
+        ${write.recordedAt}::timestamptz, ${JSON.stringify(write.rows ?? [])}::jsonb,
+        ${answer ? [answer.scope, answer.key, answer.requestHash, answer.response, answer.lifetime] : null}::text[])`;
+    const row = await query.execute(executor).then(
+      ({ rows }) => rows[0],
+      (error: unknown) => {
+        throw translate(error, streams[0] ?? '', ids);
+      },
+    );
+    switch (row.outcome) {
+      case 'committed':
+        for (const stream of write.streams) if (stream.events.length > 0) this.store.report('appended', stream.events.length);
+        return;
+      case 'wrong_version':
+      case 'clock': {
+        this.store.report('wrong_version', events.length);
+        const expected = write.streams.find((s) => s.streamId === row.conflict_stream)?.expectedVersion ?? 0;
+        throw new WrongExpectedVersionError(row.conflict_stream!, expected, row.conflict_version);
+      }
+      case 'duplicate_event':
+        this.store.report('duplicate_event', events.length);
+        throw new DuplicateEventIdError(streams.join(', '), ids, null);
+    }
+  }
+}
+
+/** serialization_failure raised by commit_command, and deadlock_detected: the decision is re-made. */
+function translate(error: unknown, streamId: string, ids: readonly string[]): unknown {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  if (e?.code === '40001' || e?.code === '40P01') return new CommandConflictError(e.message ?? 'conflict', { cause: error });
+  if (e?.code === '23505' && e.constraint === 'events_event_id_key') return new DuplicateEventIdError(streamId, ids, null);
+  return error;
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof WrongExpectedVersionError || error instanceof CommandConflictError;
+}

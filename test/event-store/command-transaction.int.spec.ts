@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import {
+  CommandConflictError,
+  CommandTransaction,
+  DuplicateEventIdError,
+  EventStore,
+  WrongExpectedVersionError,
+  type CommandWrite,
+  type NewEvent,
+} from '@accountable/event-store';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/** commit_command (migration 0017) and CommandTransaction: one read, one all-or-nothing commit. */
+describe('CommandTransaction', () => {
+  let t: TestDatabase;
+  let store: EventStore;
+  let commands: CommandTransaction;
+  let n = 0;
+  const stream = () => `cmd-${++n}`;
+  const ev = (type = 'Happened', data: Record<string, unknown> = {}): NewEvent => ({ eventId: randomUUID(), type, data });
+
+  beforeAll(async () => {
+    t = await createTestDatabase({ max: 25 });
+    store = new EventStore(t.db);
+    commands = new CommandTransaction(t.db, store);
+    // A read model of the tests' own: one row per stream, at its version.
+    await sql`CREATE TABLE tallies (id text PRIMARY KEY, total integer NOT NULL, version bigint NOT NULL)`.execute(t.db);
+  });
+  afterAll(() => t.destroy());
+
+  const versions = async (streamId: string) =>
+    (await sql<{ v: number }>`SELECT stream_version AS v FROM events WHERE stream_id = ${streamId} ORDER BY stream_version`.execute(t.db)).rows.map((r) => r.v);
+  const tally = async (id: string) => (await sql<{ total: number; version: number }>`SELECT total, version FROM tallies WHERE id = ${id}`.execute(t.db)).rows[0];
+  const eventCount = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.db)).rows[0].n;
+  const now = async () => (await sql<{ at: Date }>`SELECT date_trunc('milliseconds', clock_timestamp() + interval '999 microseconds') AS at`.execute(t.db)).rows[0].at;
+  /** One command's commit, decided once (no re-read). */
+  const commitOnce = (write: CommandWrite) => commands.run(async () => ({ write, result: undefined }));
+
+  it('appends to every stream, writes the rows and stores the answer, in one commit, with the time given', async () => {
+    const a = stream();
+    const b = stream();
+    const at = await now();
+    await commitOnce({
+      streams: [
+        { streamId: a, expectedVersion: 0, events: [ev('Opened'), ev('Counted')] },
+        { streamId: b, expectedVersion: 0, events: [ev('Opened')] },
+      ],
+      recordedAt: at,
+      rows: [{ table: 'tallies', match: null, row: { id: a, total: 1, version: 2 } }],
+      answer: { scope: 'ACscope', key: `k-${a}`, requestHash: 'h', response: 'the answer', lifetime: '24 hours' },
+    });
+    const { rows } = await sql<{ stream_id: string; stream_version: number; recorded_at: Date; transaction_id: string }>`
+      SELECT stream_id, stream_version, recorded_at, transaction_id::text FROM events WHERE stream_id IN (${a}, ${b}) ORDER BY global_position`.execute(t.db);
+    expect(rows.map((r) => [r.stream_id, r.stream_version])).toEqual([
+      [a, 1],
+      [a, 2],
+      [b, 1],
+    ]);
+    expect(new Set(rows.map((r) => r.transaction_id)).size).toBe(1);
+    for (const row of rows) expect(row.recorded_at.getTime()).toBe(at.getTime());
+    expect(await tally(a)).toEqual({ total: 1, version: 2 });
+    const answer = await sql<{ response: string }>`SELECT response FROM idempotency_keys WHERE account_sid = 'ACscope' AND key = ${`k-${a}`}`.execute(t.db);
+    expect(answer.rows).toEqual([{ response: 'the answer' }]);
+    expect(await store.streamVersion(a)).toBe(2);
+  });
+
+  it('a stream only read is checked too: moved since, nothing is written', async () => {
+    const written = stream();
+    const read = stream();
+    await store.append(read, [ev()], 'no_stream');
+    await store.append(read, [ev()], 1); // moved after the decision read it at 1
+    const before = await eventCount();
+    const error = await commitOnce({
+      streams: [
+        { streamId: written, expectedVersion: 0, events: [ev()] },
+        { streamId: read, expectedVersion: 1, events: [] },
+      ],
+      recordedAt: await now(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WrongExpectedVersionError);
+    expect(error).toMatchObject({ streamId: read, expected: 1, actual: 2 });
+    expect(await eventCount()).toBe(before);
+    expect(await store.streamVersion(written)).toBeNull();
+  });
+
+  it('a row not at the version the decision read undoes the whole command', async () => {
+    const id = stream();
+    await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), rows: [{ table: 'tallies', match: null, row: { id, total: 1, version: 1 } }] });
+    const before = await eventCount();
+    const error = await commitOnce({
+      streams: [{ streamId: id, expectedVersion: 1, events: [ev()] }],
+      recordedAt: await now(),
+      rows: [{ table: 'tallies', match: { id, version: 7 }, row: { total: 2, version: 2 } }],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandConflictError);
+    expect(await eventCount()).toBe(before);
+    expect(await tally(id)).toEqual({ total: 1, version: 1 });
+    expect(await store.streamVersion(id)).toBe(1);
+  });
+
+  it('updates and deletes the matching row', async () => {
+    const id = stream();
+    await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), rows: [{ table: 'tallies', match: null, row: { id, total: 1, version: 1 } }] });
+    await commitOnce({
+      streams: [{ streamId: id, expectedVersion: 1, events: [ev()] }],
+      recordedAt: await now(),
+      rows: [{ table: 'tallies', match: { id, version: 1 }, row: { total: 5, version: 2 } }],
+    });
+    expect(await tally(id)).toEqual({ total: 5, version: 2 });
+    await commitOnce({ streams: [{ streamId: id, expectedVersion: 2, events: [ev()] }], recordedAt: await now(), rows: [{ table: 'tallies', match: { id }, row: null }] });
+    expect(await tally(id)).toBeUndefined();
+  });
+
+  it('a live answer under the key undoes the command; an expired one is replaced', async () => {
+    const id = stream();
+    const key = `k-${id}`;
+    await sql`INSERT INTO idempotency_keys (account_sid, key, request_hash, response) VALUES ('ACscope', ${key}, 'h', 'first')`.execute(t.db);
+    const answer = { scope: 'ACscope', key, requestHash: 'h', response: 'second', lifetime: '24 hours' };
+    const error = await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), answer }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandConflictError);
+    expect(await store.streamVersion(id)).toBeNull();
+    await sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = ${key}`.execute(t.db);
+    await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), answer });
+    expect((await sql<{ response: string }>`SELECT response FROM idempotency_keys WHERE key = ${key}`.execute(t.db)).rows).toEqual([{ response: 'second' }]);
+  });
+
+  it('an event time before a written stream’s last event is refused', async () => {
+    const id = stream();
+    const early = await now();
+    await store.append(id, [ev()], 'no_stream');
+    const error = await commitOnce({ streams: [{ streamId: id, expectedVersion: 1, events: [ev()] }], recordedAt: new Date(early.getTime() - 1000) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WrongExpectedVersionError);
+    expect(await versions(id)).toEqual([1]);
+  });
+
+  it('an event id stored already is a DuplicateEventIdError, and nothing is written', async () => {
+    const id = stream();
+    const known = ev();
+    await store.append(stream(), [known], 'no_stream');
+    const error = await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev(), known] }], recordedAt: await now() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DuplicateEventIdError);
+    expect(await store.streamVersion(id)).toBeNull();
+  });
+
+  it('commands contending for one stream re-read and re-decide until each has committed once, versions contiguous', async () => {
+    const id = stream();
+    await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), rows: [{ table: 'tallies', match: null, row: { id, total: 0, version: 1 } }] });
+    let attempts = 0;
+    const increment = () =>
+      commands.run(async (executor) => {
+        attempts++;
+        // The one read: the row, its stream's version, the time.
+        const { rows } = await sql<{ total: number; version: number; at: Date }>`
+          SELECT r.total, s.version, date_trunc('milliseconds', greatest(clock_timestamp(), s.updated_at) + interval '999 microseconds') AS at
+            FROM tallies r JOIN streams s ON s.stream_id = r.id WHERE r.id = ${id}`.execute(executor);
+        const [{ total, version, at }] = rows;
+        return {
+          write: {
+            streams: [{ streamId: id, expectedVersion: version, events: [ev('Counted', { total: total + 1 })] }],
+            recordedAt: at,
+            rows: [{ table: 'tallies', match: { id, version }, row: { total: total + 1, version: version + 1 } }],
+          },
+          result: total + 1,
+        };
+      });
+    const results = await Promise.all(Array.from({ length: 16 }, increment));
+    expect([...results].sort((x, y) => x - y)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(await versions(id)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+    expect(await tally(id)).toEqual({ total: 16, version: 17 });
+    expect(attempts).toBeGreaterThanOrEqual(16);
+  });
+});
