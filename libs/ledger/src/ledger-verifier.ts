@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { STORED_EVENT_COLUMNS, eventLeafHash, storedEventOf, type StoredEventRow } from './event-encoding';
-import { latestHead, nodeHashIn, readHeads, storedTreeSize } from './ledger-tree.store';
-import { Frontier, consistencyPath, nodesRead, verifyConsistency, type NodeRef } from './merkle-tree';
+import { latestHead, readHeads, storedTreeSize } from './ledger-tree.store';
+import { Frontier, HASH_BYTES, consistencyPath, nodesRead, verifyConsistency, type NodeRef } from './merkle-tree';
 import { signatureHolds, type TreeHead } from './tree-head';
 
 /** Where the log first differs from what the ledger recorded or signed: one leaf, or a range when only heads say so. */
@@ -51,6 +51,22 @@ interface TxRow extends StoredEventRow {
 
 const nodeKey = (ref: NodeRef) => `${ref.level}/${ref.index}`;
 
+/** Events hashed between two turns of the event loop (see the page loop). */
+const YIELD_EVERY = 500;
+
+/** Whether `hashes` holds `hash` at perfect-subtree level `level`, compared in place. */
+function sameHash(hashes: Buffer, level: number, hash: Buffer): boolean {
+  const start = level * HASH_BYTES;
+  return hashes.length >= start + HASH_BYTES && hashes.compare(hash, 0, HASH_BYTES, start, start + HASH_BYTES) === 0;
+}
+
+/** Whether a stored leaf row's `hashes` are exactly the subtrees recomputed for it. */
+function sameHashes(hashes: Buffer, completed: readonly Buffer[]): boolean {
+  if (hashes.length !== completed.length * HASH_BYTES) return false;
+  for (let level = 0; level < completed.length; level++) if (!sameHash(hashes, level, completed[level])) return false;
+  return true;
+}
+
 /**
  * Recomputes every leaf and subtree from the events table, in feed order, page by page (memory
  * does not grow with the log), and compares: each leaf and subtree with the stored tree, each
@@ -58,7 +74,7 @@ const nodeKey = (ref: NodeRef) => `${ref.level}/${ref.index}`;
  * given head through an RFC 9162 consistency proof from its size to the whole log. Reads only.
  */
 export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOptions): Promise<LedgerVerifyReport> {
-  const pageSize = options.pageSize ?? 5000;
+  const pageSize = options.pageSize ?? 2000;
   // In this order: what the ledger had recorded by now is all below the fence read next.
   const headsUpTo = (await latestHead(db))?.treeSize ?? 0;
   const leavesStored = await storedTreeSize(db);
@@ -102,10 +118,13 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
     } else lastAgreeing = Math.max(lastAgreeing, head.treeSize);
   };
 
-  // One page read ahead: the database reads and sends the next page while this process hashes one.
+  // One page read ahead: the database reads and sends the next page while this process hashes
+  // one. Hashing yields to the event loop every YIELD_EVERY events so that the rows arriving meanwhile
+  // are taken off the socket (else the server stops sending once the socket's buffer is full).
   interface Page {
     rows: TxRow[];
-    stored: Map<number, { leaf_index: number; global_position: number; hashes: Buffer }>;
+    /** The stored leaf for each row (by its place in the page), if any. */
+    stored: ({ global_position: number; hashes: Buffer } | undefined)[];
   }
   const readPage = async (after: { tx: string; gp: number }, first: number): Promise<Page> => {
     const { rows } = await sql<TxRow>`
@@ -113,10 +132,17 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
        WHERE (transaction_id, global_position) > (${after.tx}::xid8, ${after.gp}::bigint)
          AND (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)
        ORDER BY events.transaction_id, events.global_position LIMIT ${pageSize}`.execute(db);
-    const leaves = rows.length
-      ? await db.selectFrom('ledger_leaves').select(['leaf_index', 'global_position', 'hashes']).where('leaf_index', '>=', first).where('leaf_index', '<', first + rows.length).execute()
-      : [];
-    return { rows, stored: new Map(leaves.map((leaf) => [Number(leaf.leaf_index), leaf])) };
+    const stored: Page['stored'] = new Array(rows.length);
+    if (rows.length && first < leavesStored) {
+      const leaves = await db
+        .selectFrom('ledger_leaves')
+        .select(['leaf_index', 'global_position', 'hashes'])
+        .where('leaf_index', '>=', first)
+        .where('leaf_index', '<', first + rows.length)
+        .execute();
+      for (const leaf of leaves) stored[Number(leaf.leaf_index) - first] = leaf;
+    }
+    return { rows, stored };
   };
   let exact: LedgerDifference | null = null;
   let next: Promise<Page> | undefined = readPage({ tx: '0', gp: 0 }, 0);
@@ -128,22 +154,26 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
     next = rows.length === pageSize ? readPage({ tx: last.tx, gp: Number(last.global_position) }, frontier.size + rows.length) : undefined;
     // Awaited in turn; if this page fails first, the read in flight must not go unhandled.
     next?.catch(() => undefined);
-    for (const row of rows) {
-      const event = storedEventOf(row);
-      const completed = frontier.append(eventLeafHash(event));
+    for (let r = 0; r < rows.length; r++) {
+      if (r % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
+      const row = rows[r];
+      const completed = frontier.append(eventLeafHash(storedEventOf(row)));
       const index = frontier.size - 1;
-      for (let level = 0; level < completed.length; level++) {
-        const key = nodeKey({ level, index: (index + 1) / 2 ** level - 1 });
-        if (wanted.has(key)) wanted.set(key, completed[level]);
+      if (wanted.size > 0) {
+        for (let level = 0; level < completed.length; level++) {
+          const key = nodeKey({ level, index: (index + 1) / 2 ** level - 1 });
+          if (wanted.has(key)) wanted.set(key, completed[level]);
+        }
       }
       if (!exact && index < leavesStored) {
-        const leaf = stored.get(index);
-        const at = (reason: string): LedgerDifference => ({ from: index, to: index, globalPosition: event.global_position, eventId: event.event_id, reason });
+        const leaf = stored[r];
+        const position = Number(row.global_position);
+        const at = (reason: string): LedgerDifference => ({ from: index, to: index, globalPosition: position, eventId: row.event_id, reason });
         if (!leaf) exact = at(`the ledger has no leaf ${index}`);
-        else if (Number(leaf.global_position) !== event.global_position)
-          exact = at(`leaf ${index} recorded the event at global position ${leaf.global_position}; the log now has the event at ${event.global_position} there (removed, inserted or reordered)`);
-        else if (!nodeHashIn(leaf.hashes, 0)!.equals(completed[0])) exact = at(`the event at global position ${event.global_position} changed since the ledger recorded it`);
-        else if (!leaf.hashes.equals(Buffer.concat(completed))) exact = at(`the stored subtrees ending at leaf ${index} differ from the recomputed ones`);
+        else if (Number(leaf.global_position) !== position)
+          exact = at(`leaf ${index} recorded the event at global position ${leaf.global_position}; the log now has the event at ${position} there (removed, inserted or reordered)`);
+        else if (!sameHash(leaf.hashes, 0, completed[0])) exact = at(`the event at global position ${position} changed since the ledger recorded it`);
+        else if (!sameHashes(leaf.hashes, completed)) exact = at(`the stored subtrees ending at leaf ${index} differ from the recomputed ones`);
       }
       while (heads.length > 0 && heads[0].treeSize === frontier.size) checkStoredHead(heads.shift()!, frontier.root());
       if (heads.length === 0 && frontier.size < headsUpTo) heads = await readHeads(db, frontier.size, headsUpTo, 1000);

@@ -4,7 +4,9 @@ import {
   Frontier,
   consistencyPath,
   frontierNodes,
+  hashChildren,
   hashLeaf,
+  hashLeafText,
   inclusionPath,
   lastLeafOf,
   rangeHash,
@@ -184,6 +186,16 @@ describe('RFC 9162 Merkle tree', () => {
         }
       }
     }
+  });
+
+  it('hashes children of any length as H(0x01 || left || right), and text leaves as their UTF-8 bytes', () => {
+    const a = H(Buffer.from('a'));
+    const b = H(Buffer.from('b'));
+    expect(hashChildren(a, b)).toEqual(refNode(a, b));
+    // The 32-byte path reuses one input buffer: a call between must not leak into the next.
+    expect(hashChildren(b, a)).toEqual(refNode(b, a));
+    for (const [l, r] of [[a.subarray(1), b], [a, Buffer.concat([b, a])], [Buffer.alloc(0), Buffer.alloc(0)]]) expect(hashChildren(l, r)).toEqual(refNode(l, r));
+    expect(hashLeafText('é\u0000\ud83d\ude00')).toEqual(refLeaf(Buffer.from('é\u0000\ud83d\ude00', 'utf8')));
   });
 
   it('decomposes a size into perfect subtrees, largest first', () => {

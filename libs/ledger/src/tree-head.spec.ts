@@ -45,6 +45,18 @@ describe('canonical event encoding', () => {
     ];
     for (const change of changes) expect(eventLeafHash({ ...event, ...change })).not.toEqual(eventLeafHash(event));
   });
+
+  it('writes the nine members in the order canonicalJson sorts them into, whatever their values', () => {
+    const odd: StoredEvent[] = [
+      event,
+      { ...event, stream_id: 'a"\\\u0001\u2028', type: '', data: [], metadata: {} },
+      { ...event, data: { '10': 1, '2': 2, b: { y: [{}], x: -0.5e-7 } }, metadata: { '\ud83d\ude00': '\ud800' } },
+      // A proof file's event may hold anything: each member is encoded as it is, never coerced.
+      { ...event, global_position: '7' as unknown as number, stream_version: 2.5 },
+    ];
+    for (const e of odd) expect(encodeEvent(e).toString('utf8')).toBe(canonicalJson({ ...e }));
+    expect(() => encodeEvent({ ...event, recorded_at: undefined as unknown as string })).toThrow(TypeError);
+  });
 });
 
 describe('signed tree heads', () => {

@@ -54,10 +54,30 @@ export class HeadSigner {
   }
 }
 
+/**
+ * The keys of the heads checked lately, by their raw bytes: `ledger verify` checks every stored
+ * head, nearly all signed by one key, and parsing the key cost as much as checking a signature.
+ * A few entries, so a log signed by many (forged) keys cannot grow it.
+ */
+const recentKeys = new Map<string, { keyId: string; key: KeyObject }>();
+const RECENT_KEYS = 8;
+
+function checkingKey(raw: Buffer): { keyId: string; key: KeyObject } {
+  const hex = raw.toString('hex');
+  let entry = recentKeys.get(hex);
+  if (!entry) {
+    entry = { keyId: keyIdOf(raw), key: publicKeyObject(raw) };
+    if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value!);
+    recentKeys.set(hex, entry);
+  }
+  return entry;
+}
+
 /** Whether the head's signature is its public key's, over its own fields. */
 export function signatureHolds(head: TreeHead): boolean {
   try {
-    return keyIdOf(head.publicKey) === head.keyId && verify(null, headMessage(head), publicKeyObject(head.publicKey), head.signature);
+    const { keyId, key } = checkingKey(head.publicKey);
+    return keyId === head.keyId && verify(null, headMessage(head), key, head.signature);
   } catch {
     return false;
   }
