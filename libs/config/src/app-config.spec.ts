@@ -50,6 +50,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ENCRYPTION_PREVIOUS_KEYS: list }).ENCRYPTION_PREVIOUS_KEYS).toBe(list);
   });
 
+  it('LEDGER: on (the default) or off, nothing else', () => {
+    expect(loadConfig({}).LEDGER).toBe('on');
+    expect(loadConfig({ LEDGER: '' }).LEDGER).toBe('on');
+    expect(loadConfig({ LEDGER: 'off' }).LEDGER).toBe('off');
+    for (const bad of ['false', 'OFF', '0', 'no']) expect(() => loadConfig({ LEDGER: bad })).toThrow('LEDGER must be on or off');
+  });
+
   it('PUBLIC_URL: an http(s) base URL, kept without its trailing slash', () => {
     expect(loadConfig({}).PUBLIC_URL).toBeUndefined();
     expect(loadConfig({ PUBLIC_URL: 'https://api.example.com/' }).PUBLIC_URL).toBe('https://api.example.com');

@@ -34,6 +34,14 @@ export class AppConfig {
   @IsOptional() @Transform(emptyToUndefined) @Matches(/^[0-9a-fA-F]{64}$/, { message: 'LEDGER_SIGNING_KEY must be 64 hex characters (an Ed25519 private key)' })
   LEDGER_SIGNING_KEY?: string;
 
+  /**
+   * `off`: no process runs the ledger projection (its cost left out; README "The ledger"), and
+   * the ledger's HTTP endpoints and CLI commands say so. Set it alike in every process.
+   */
+  @IsIn(['on', 'off'], { message: 'LEDGER must be on or off' })
+  @Transform(({ value }) => (value === undefined || value === '' ? 'on' : value))
+  LEDGER: 'on' | 'off' = 'on';
+
   @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0, { message: 'PORT must be between 0 and 65535' }) @Max(65535, { message: 'PORT must be between 0 and 65535' })
   PORT = 3000;
 

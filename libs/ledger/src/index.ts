@@ -32,7 +32,7 @@ export {
   type TreeHeadJson,
 } from './tree-head';
 export { SIGNING_KEY_FILE, loadOrCreateSigningKey } from './signing-key.loader';
-export { LedgerProjection, LedgerForkError, LedgerKeyChangedError } from './ledger.projection';
+export { LEDGER_OFF_MESSAGE, LedgerProjection, LedgerForkError, LedgerKeyChangedError } from './ledger.projection';
 export { LedgerStorageError, headAt, latestHead, readHeads, storedTreeSize } from './ledger-tree.store';
 export { proveEvent, proofToJson, checkProofOffline, type InclusionProof, type InclusionProofJson, type ProveOutcome, type OfflineCheck } from './ledger-proofs';
 export { verifyLedger, type LedgerVerifyReport, type LedgerDifference, type GivenHeadCheck, type VerifyLedgerOptions } from './ledger-verifier';

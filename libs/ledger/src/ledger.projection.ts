@@ -37,6 +37,13 @@ export class LedgerKeyChangedError extends Error {
 }
 
 /**
+ * What the ledger's endpoints and commands answer when LEDGER=off (no process runs the
+ * projection). One text, so that every surface says the same.
+ */
+export const LEDGER_OFF_MESSAGE =
+  'The ledger is off on this service (LEDGER=off): no tree is kept and no head is signed while it is off; with LEDGER=on (the default) it catches up from where it stopped';
+
+/**
  * The `ledger` projection: appends each event, in feed order, as a leaf of an RFC 9162 Merkle
  * tree and signs a tree head after every batch. The feed's order is final below its fence, so
  * the tree only grows, and a rebuild from position zero makes exactly the same tree.

@@ -5,10 +5,10 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Caller } from '@accountable/accounts';
 import type { Database } from '@accountable/database';
-import { headToJson, latestHead, proofToJson, proveEvent, type InclusionProofJson, type TreeHeadJson } from '@accountable/ledger';
-import { DB } from '@accountable/platform';
+import { LEDGER_OFF_MESSAGE, headToJson, latestHead, proofToJson, proveEvent, type InclusionProofJson, type TreeHeadJson } from '@accountable/ledger';
+import { DB, RUNTIME, type Runtime } from '@accountable/platform';
 import { GetAuditEventQuery } from '@accountable/accounts';
-import { eventIdFromEventSid, isEventSid, TwilioErrors } from '@accountable/twilio';
+import { eventIdFromEventSid, isEventSid, twilioError, TwilioErrors } from '@accountable/twilio';
 import { AuthCaller, Authenticated } from '../http/basic-auth';
 import { PublicUrl } from '../http/public-url';
 import { LedgerHeadSchema, LedgerProofSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
@@ -30,18 +30,29 @@ const READ_ONLY = ['GET', 'HEAD'];
 @ApiResponse({ status: 401, description: 'No or wrong credentials (20003)', type: TwilioErrorSchema })
 @Controller('v1')
 export class LedgerController {
+  private readonly off: boolean;
+
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
     private readonly queries: QueryBus,
     private readonly publicUrl: PublicUrl,
-  ) {}
+    @Inject(RUNTIME) runtime: Runtime,
+  ) {
+    this.off = runtime.config.LEDGER === 'off';
+  }
+
+  /** LEDGER=off: the resource is not served here (404, saying why), rather than a stale head or proof. */
+  private refuseWhenOff(): void {
+    if (this.off) throw twilioError('notFound', LEDGER_OFF_MESSAGE);
+  }
 
   @Get('Ledger/Head')
   @ApiOperation({ operationId: 'FetchLedgerHead', summary: "The ledger's latest signed tree head (RFC 9162 Merkle tree over the event log, Ed25519)" })
   @ApiOkResponse({ type: LedgerHeadSchema })
-  @ApiResponse({ status: 404, description: 'No head signed yet (20404)', type: TwilioErrorSchema })
+  @ApiResponse({ status: 404, description: 'No head signed yet, or the ledger is off (LEDGER=off) (20404)', type: TwilioErrorSchema })
   @Authenticated()
   async head(@Req() request: FastifyRequest): Promise<TreeHeadJson & { url: string }> {
+    this.refuseWhenOff();
     const head = await latestHead(this.db);
     if (!head) throw TwilioErrors.notFound(request.url.split('?')[0]);
     return { ...headToJson(head), url: `${this.publicUrl.base}/v1/Ledger/Head` };
@@ -53,7 +64,7 @@ export class LedgerController {
   @ApiQuery({ name: 'TreeSize', required: false, description: 'The tree size of a head kept earlier: prove against it instead of the latest' })
   @ApiOkResponse({ type: LedgerProofSchema })
   @ApiResponse({ status: 400, description: 'TreeSize is not a positive integer or names no signed head (20002)', type: TwilioErrorSchema })
-  @ApiResponse({ status: 404, description: 'Unknown, malformed, not visible to the caller, or not yet under a signed head (20404)', type: TwilioErrorSchema })
+  @ApiResponse({ status: 404, description: 'Unknown, malformed, not visible to the caller, or not yet under a signed head; or the ledger is off (LEDGER=off) (20404)', type: TwilioErrorSchema })
   @Authenticated()
   async proof(
     @AuthCaller() caller: Caller,
@@ -61,6 +72,7 @@ export class LedgerController {
     @Query() query: Record<string, unknown>,
     @Req() request: FastifyRequest,
   ): Promise<InclusionProofJson & { event_sid: string; url: string }> {
+    this.refuseWhenOff();
     const path = request.url.split('?')[0];
     const treeSizeParam = query.TreeSize;
     if (treeSizeParam !== undefined && (typeof treeSizeParam !== 'string' || !TREE_SIZE.test(treeSizeParam) || !Number.isSafeInteger(Number(treeSizeParam)))) {

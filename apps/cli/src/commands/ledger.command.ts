@@ -4,8 +4,8 @@ import { SingleBar } from 'cli-progress';
 import type { Kysely } from 'kysely';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import type { Database } from '@accountable/database';
-import { HeadFormatError, HeadSigner, checkProofOffline, headFromJson, headToJson, latestHead, proofToJson, proveEvent, verifyLedger, type TreeHead } from '@accountable/ledger';
-import { DB } from '@accountable/platform';
+import { HeadFormatError, HeadSigner, LEDGER_OFF_MESSAGE, checkProofOffline, headFromJson, headToJson, latestHead, proofToJson, proveEvent, verifyLedger, type TreeHead } from '@accountable/ledger';
+import { DB, RUNTIME, type Runtime } from '@accountable/platform';
 import { CliOutput, usageError } from '../cli-output';
 
 /** An event's sid (`AE` + its id's 32 hex digits, as Monitor shows it) or its id; null when neither. */
@@ -29,6 +29,16 @@ export async function readJsonFile(file: string, what: string): Promise<unknown>
   }
 }
 
+/**
+ * LEDGER=off: `head`, `verify` and `prove` say so and exit 2 — not 1, which for `verify` means a
+ * log that differs from its ledger. (`check` is offline and needs no ledger.)
+ */
+function refusedWhenOff(runtime: Runtime, out: CliOutput): boolean {
+  if (runtime.config.LEDGER === 'on') return false;
+  out.fail(LEDGER_OFF_MESSAGE, 2);
+  return true;
+}
+
 async function readHeadFile(file: string): Promise<TreeHead> {
   const json = await readJsonFile(file, 'head file');
   try {
@@ -43,12 +53,14 @@ async function readHeadFile(file: string): Promise<TreeHead> {
 export class LedgerHeadCommand extends CommandRunner {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
+    @Inject(RUNTIME) private readonly runtime: Runtime,
     private readonly out: CliOutput,
   ) {
     super();
   }
 
   async run(_args: string[], options: { json?: boolean }): Promise<void> {
+    if (refusedWhenOff(this.runtime, this.out)) return;
     const head = await latestHead(this.db);
     if (!head) return this.out.fail('no signed head yet: the ledger projection signs one after it has applied the first events');
     const json = headToJson(head);
@@ -73,6 +85,7 @@ export class LedgerHeadCommand extends CommandRunner {
 export class LedgerVerifyCommand extends CommandRunner {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
+    @Inject(RUNTIME) private readonly runtime: Runtime,
     private readonly signer: HeadSigner,
     private readonly out: CliOutput,
   ) {
@@ -80,6 +93,7 @@ export class LedgerVerifyCommand extends CommandRunner {
   }
 
   async run(_args: string[], options: { json?: boolean; head?: string[] }): Promise<void> {
+    if (refusedWhenOff(this.runtime, this.out)) return;
     const heads = await Promise.all((options.head ?? []).map(async (file) => ({ source: file, head: await readHeadFile(file) })));
     const bar = process.stderr.isTTY
       ? new SingleBar({ format: 'ledger verify [{bar}] {percentage}% | {value}/{total} events | {speed} events/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true })
@@ -149,12 +163,14 @@ export class LedgerVerifyCommand extends CommandRunner {
 export class LedgerProveCommand extends CommandRunner {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
+    @Inject(RUNTIME) private readonly runtime: Runtime,
     private readonly out: CliOutput,
   ) {
     super();
   }
 
   async run([sid]: string[], options: { json?: boolean; head?: string }): Promise<void> {
+    if (refusedWhenOff(this.runtime, this.out)) return;
     const eventId = eventIdOf(sid ?? '');
     if (!eventId) throw usageError(`${sid ?? '(missing)'} is not an event sid (AE + 32 hex digits) or id`);
     const kept = options.head ? await readHeadFile(options.head) : undefined;

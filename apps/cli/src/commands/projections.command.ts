@@ -4,6 +4,7 @@ import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { EventStore, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/event-store';
+import { LEDGER_OFF_MESSAGE } from '@accountable/ledger';
 import { DB, PROJECTIONS } from '@accountable/platform';
 import { CliOutput, usageError, visible } from '../cli-output';
 
@@ -65,6 +66,7 @@ export class ProjectionsRebuildCommand extends CommandRunner {
   async run([name]: string[], options: { json?: boolean; batchSize?: number }): Promise<void> {
     const rebuildable = this.projections.filter((p): p is RebuildableProjection => Array.isArray((p as RebuildableProjection).tables));
     const projection = rebuildable.find((p) => p.name === name);
+    if (!projection && name === 'ledger') throw usageError(LEDGER_OFF_MESSAGE); // left out of the list (projectionsProvider)
     if (!projection) throw usageError(`unknown projection ${name ?? '(missing)'}; rebuildable: ${rebuildable.map((p) => p.name).join(', ')}`);
     // The bar draws on stderr, so --json keeps stdout clean.
     const bar = new SingleBar({
