@@ -12,6 +12,7 @@ import { BASELINE_MAIN, runCli, startProcess } from './bench-processes';
 import { closedLoop } from './closed-loop';
 import { countEvents, generateAccountLog, rebuildProjection, skipCascadeToHead, verifyLedgerRun, type LedgerVerifyResult, type RebuildResult } from './event-log';
 import { basic, ProjectionLagProbe, runHttp, type HttpRequestSpec, type HttpResult, type LagResult } from './http-load';
+import { measureLedgerCost, PROJECTION_NAMES, type LedgerCost } from './ledger-cost';
 import { formatMetrics, formatTargets, targets, type Metrics } from './report';
 import { WaitSampler } from './wait-sampler';
 import { measureCpu, type CpuShare } from './cpu-meter';
@@ -63,7 +64,7 @@ const CREATES_PER_MAIN = 950;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PHASES = ['append', 'http', 'baseline', 'rebuild'] as const;
+const PHASES = ['append', 'http', 'ledger', 'baseline', 'rebuild'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Args {
@@ -128,8 +129,8 @@ async function createMains(count: number, env: Record<string, string>): Promise<
   return mains;
 }
 
-/** Waits (bounded) until every projection's checkpoint has reached the newest event. */
-async function waitForProjections(db: BenchDatabase, timeoutMs = 120_000): Promise<void> {
+/** Waits (bounded) until every projection's checkpoint (of those `names`) has reached the newest event. */
+async function waitForProjections(db: BenchDatabase, timeoutMs = 120_000, names: readonly string[] = PROJECTION_NAMES): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db.pool.query<{ name: string }>(
@@ -137,7 +138,7 @@ async function waitForProjections(db: BenchDatabase, timeoutMs = 120_000): Promi
          CROSS JOIN (SELECT transaction_id, global_position FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1) AS head
          LEFT JOIN projection_checkpoints c ON c.name = n
         WHERE c.name IS NULL OR (c.transaction_id, c.global_position) < (head.transaction_id, head.global_position)`,
-      [['accounts', 'owner-cascade', 'audit', 'ledger']],
+      [names],
     );
     if (rows.length === 0) return;
     if (Date.now() > deadline) throw new Error(`projections still behind: ${rows.map((r) => r.name).join(', ')}`);
@@ -375,6 +376,7 @@ async function main(): Promise<void> {
   const rebuilds: RebuildResult[] = [];
   let ledgerRebuild: RebuildResult | undefined;
   let ledgerVerify: LedgerVerifyResult | undefined;
+  let ledgerCost: LedgerCost | undefined;
   const scale: ScalePoint[] = [];
   let logEvents = 0;
   let running: ServiceProcess | undefined;
@@ -390,7 +392,9 @@ async function main(): Promise<void> {
     // 2. The service, in its own process.
     let mains: Main[] = [];
     let pairs: GetPair[] = [];
-    if (args.only.has('http') || plan.scalePoints.length) {
+    // Shared by every create load: the main accounts' subaccount limit counts them all.
+    const createCounter = { n: 0 };
+    if (args.only.has('http') || args.only.has('ledger') || plan.scalePoints.length) {
       log(`http: creating ${plan.mains} Full main accounts with the CLI`);
       mains = await createMains(plan.mains, env);
     }
@@ -398,7 +402,7 @@ async function main(): Promise<void> {
       const service = await startService(env, args.profile);
       running = service.service;
       await waitForProjections(db);
-      const counter = { n: 0 };
+      const counter = createCounter;
       const createCap = plan.mains * CREATES_PER_MAIN;
       const creates = createSpec(mains, '/2010-04-01/Accounts.json');
       await runHttp(service.url, creates, { connections: plan.connections, seconds: plan.warmupSeconds, maxRequests: Math.floor(createCap / 10), counter });
@@ -441,6 +445,34 @@ async function main(): Promise<void> {
       }
       await service.service.stop();
       running = undefined;
+    }
+
+    // 2b. The ledger's cost: append and create loads with LEDGER=off and LEDGER=on, and its lag.
+    if (args.only.has('ledger')) {
+      log(`ledger: append and create loads with the ledger off and on, ${plan.quick ? 1 : 2} round(s)`);
+      ledgerCost = await measureLedgerCost(
+        { rounds: plan.quick ? 1 : 2, writers: plan.writers, appendSeconds: plan.appendSeconds, connections: plan.connections, httpSeconds: plan.httpSeconds, warmupSeconds: plan.warmupSeconds },
+        {
+          pool: db.pool,
+          url: db.url,
+          commitTimestamps: db.commitTimestamps,
+          env,
+          startService: async (serviceEnv) => {
+            const started = await startService(serviceEnv);
+            running = started.service;
+            return started;
+          },
+          waitForProjections: (names) => waitForProjections(db, 120_000, names),
+          creates: createSpec(mains, '/2010-04-01/Accounts.json'),
+          counter: createCounter,
+          createCap: plan.mains * CREATES_PER_MAIN,
+          log,
+        },
+      );
+      running = undefined;
+      log(
+        `  ledger on/off: append ${(ledgerCost.appendPerSecond.on / ledgerCost.appendPerSecond.off).toFixed(2)}×, create ${(ledgerCost.createPerSecond.on / ledgerCost.createPerSecond.off).toFixed(2)}×; ledger lag p99 ${ledgerCost.lagP99Ms.toFixed(1)} ms, caught up ${ledgerCost.catchUpMs} ms after the load`,
+      );
     }
 
     // 3. The floor: bare Fastify + pg, its own process, same load.
@@ -537,6 +569,13 @@ async function main(): Promise<void> {
     ledger_verify_peak_rss_mb: round(ledgerVerify?.peakRssMb ?? NaN, 1),
     statements_per_create: round(http.create?.dbStatementsPerRequest ?? NaN, 2),
     service_cpu_ms_per_create: round(cpuMsPerRequest(http.create, 'server'), 3),
+    ledger_off_append_per_s: round(ledgerCost?.appendPerSecond.off ?? NaN),
+    ledger_on_append_per_s: round(ledgerCost?.appendPerSecond.on ?? NaN),
+    ledger_off_http_create_per_s: round(ledgerCost?.createPerSecond.off ?? NaN),
+    ledger_on_http_create_per_s: round(ledgerCost?.createPerSecond.on ?? NaN),
+    ledger_lag_p99_ms: round(ledgerCost?.lagP99Ms ?? NaN, 1),
+    ledger_lag_max_ms: round(ledgerCost?.lagMaxMs ?? NaN, 1),
+    ledger_catch_up_ms: round(ledgerCost?.catchUpMs ?? NaN),
   };
   const cpus = os.cpus();
   const machine = {
@@ -565,7 +604,7 @@ async function main(): Promise<void> {
     projection_lag: lag,
     one_at_a_time: { create: createAtRest, projection_lag: lagAtRest },
     rebuild: { log_events: logEvents, projections: rebuilds },
-    ledger: { rebuild: ledgerRebuild, verify: ledgerVerify },
+    ledger: { rebuild: ledgerRebuild, verify: ledgerVerify, cost: ledgerCost },
     scale,
   };
 

@@ -76,15 +76,27 @@ export interface LagResult {
   maxMs: number;
   /** What the lag is measured from. */
   from: 'commit timestamp' | 'recorded_at (transaction start)';
-  /** Creations not seen in audit_history when the probe gave up. */
+  /** Creations not yet visible when the probe gave up. */
   unseen: number;
+}
+
+/** SQL over an event `e`: true once the audit projection shows it (the default view of "projected"). */
+export const AUDIT_VISIBLE = `EXISTS (SELECT 1 FROM audit_history a WHERE a.sid = 'AE' || replace(e.event_id::text, '-', ''))`;
+
+/**
+ * SQL over an event `e`: true once `projection`'s checkpoint has passed it — exact for a
+ * projection whose effects commit with its checkpoint (the ledger's leaves do).
+ */
+export function checkpointVisible(projection: string): string {
+  if (!/^[a-z-]+$/.test(projection)) throw new Error(`not a projection name: ${projection}`);
+  return `EXISTS (SELECT 1 FROM projection_checkpoints c WHERE c.name = '${projection}' AND (c.transaction_id, c.global_position) >= (e.transaction_id, e.global_position))`;
 }
 
 /**
  * Projection lag seen from the outside: every few milliseconds, read the SubaccountCreated events
- * after a cursor in feed order and look each one up in `audit_history` by its sid (the event id
- * re-spelled, the table's primary key). The audit projection commits a prefix of the feed at a
- * time, so the first invisible event ends the poll; each visible one's lag is the poll's
+ * after a cursor in feed order and check each is visible (`visible`: by default, looked up in
+ * `audit_history` by its sid, the event id re-spelled, the table's primary key). A projection
+ * commits a prefix of the feed at a time, so the first invisible event ends the poll; each visible one's lag is the poll's
  * statement time minus the event's commit time (or recorded_at, the transaction's start, when
  * the server does not track commit timestamps: then the lag includes the transaction).
  */
@@ -101,6 +113,7 @@ export class ProjectionLagProbe {
     private readonly pool: pg.Pool,
     private readonly commitTimestamps: boolean,
     private readonly intervalMs = 5,
+    private readonly visible = AUDIT_VISIBLE,
   ) {}
 
   /** Starts at the feed's current head: only events appended from now on are sampled. */
@@ -137,7 +150,7 @@ export class ProjectionLagProbe {
     const query = `
       SELECT e.transaction_id::text AS tx, e.global_position AS pos,
              extract(epoch FROM statement_timestamp() - ${committedAt}) * 1000 AS lag_ms,
-             EXISTS (SELECT 1 FROM audit_history a WHERE a.sid = 'AE' || replace(e.event_id::text, '-', '')) AS visible
+             ${this.visible} AS visible
         FROM events e
        WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.type = 'SubaccountCreated'
        ORDER BY e.transaction_id, e.global_position

@@ -22,6 +22,13 @@ export interface Metrics {
   statements_per_create: number;
   /** The service process's CPU time (user + system, /proc) per successful create under load (ms). */
   service_cpu_ms_per_create: number;
+  ledger_off_append_per_s: number;
+  ledger_on_append_per_s: number;
+  ledger_off_http_create_per_s: number;
+  ledger_on_http_create_per_s: number;
+  ledger_lag_p99_ms: number;
+  ledger_lag_max_ms: number;
+  ledger_catch_up_ms: number;
 }
 
 export interface Target {
@@ -59,6 +66,10 @@ export function targets(m: Metrics): Target[] {
     target('rebuild peak RSS', m.rebuild_peak_rss_mb, 'MB', 'max', 256),
     target('ledger verify throughput', m.ledger_verify_events_per_s, 'events/s', 'min', 100_000),
     target('ledger verify peak RSS', m.ledger_verify_peak_rss_mb, 'MB', 'max', 256),
+    // Issue 16: the ledger costs at most 10 % of append and create throughput, and keeps up.
+    target('append with the ledger on vs off', m.ledger_on_append_per_s / m.ledger_off_append_per_s, 'x', 'min', 0.9),
+    target('HTTP create with the ledger on vs off', m.ledger_on_http_create_per_s / m.ledger_off_http_create_per_s, 'x', 'min', 0.9),
+    target('ledger lag p99', m.ledger_lag_p99_ms, 'ms', 'max', 100),
   ];
 }
 
@@ -80,6 +91,13 @@ const LABELS: Record<keyof Metrics, string> = {
   ledger_verify_peak_rss_mb: 'ledger verify peak RSS (MB)',
   statements_per_create: 'statements per create under load, service + projectors (pg_stat_statements)',
   service_cpu_ms_per_create: 'service process CPU per create under load, its in-process projectors included (ms)',
+  ledger_off_append_per_s: 'EventStore.append into the service\'s log, 16 writers, service running with LEDGER=off (/s)',
+  ledger_on_append_per_s: 'the same with LEDGER=on (/s)',
+  ledger_off_http_create_per_s: 'POST /Accounts.json, c=32, LEDGER=off (/s)',
+  ledger_on_http_create_per_s: 'the same with LEDGER=on (/s)',
+  ledger_lag_p99_ms: 'commit → in the ledger\'s tree p99, under that create load (ms)',
+  ledger_lag_max_ms: 'the same, the largest (ms)',
+  ledger_catch_up_ms: 'create load\'s end → ledger checkpoint at the newest event (ms; stays small if the ledger keeps up)',
 };
 
 export function fmt(value: number, digits = 0): string {
