@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { EventStore, Upcasters, type EventMetadata, type RecordedEvent, ProjectionAdmin, ProjectionRunner, type Projection, type RebuildableProjection } from '@accountable/event-store';
+import {
+  EventStore,
+  ProjectionAdmin,
+  ProjectionHaltedError,
+  ProjectionRunner,
+  Upcasters,
+  type EventMetadata,
+  type Projection,
+  type RebuildableProjection,
+  type RecordedEvent,
+} from '@accountable/event-store';
 import { AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
+import { HeadSigner, LedgerProjection } from '@accountable/ledger';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 
@@ -150,6 +161,47 @@ describe('poison events', () => {
     expect(await lifted.listParked()).toEqual([expect.objectContaining({ eventId: events[1].eventId, errorCode: 'UnreadableEventError', error: expect.stringContaining('never supported') })]);
     expect(await lifted.retryParked(projection)).toEqual([expect.objectContaining({ outcome: 'failed', errorCode: 'UnreadableEventError' })]);
     expect(await applied()).toHaveLength(2);
+  });
+
+  describe('a projection that must not skip an event (neverPark: the ledger) is never parked from', () => {
+    it('stops at the batch holding the bad event — nothing of it applied, nothing parked, the checkpoint unmoved — and goes on once the cause is gone', async () => {
+      let fixed = false;
+      const projection: Projection = { ...logging('never-park', { fail: (e) => !fixed && e.data.bad && new TypeError('cannot read that shape') }), neverPark: true };
+      const runner = new ProjectionRunner(t.db, store, [projection], { connectionString: t.url });
+      const events = await append('never-park', [{ n: 1 }, { n: 2, bad: true }, { n: 3 }]);
+      await settledHead(store);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const failure = await runner.processBatch(projection).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(ProjectionHaltedError);
+        expect(failure).toMatchObject({ projection: 'never-park', message: expect.stringContaining('TypeError: cannot read that shape') });
+      }
+      expect(await applied()).toEqual([]);
+      expect(await admin.listParked()).toEqual([]);
+      expect(await checkpointOf('never-park')).toBe(0);
+      fixed = true;
+      expect(await runner.processBatch(projection)).toBe(3);
+      expect(await applied()).toEqual(events.map((e) => e.eventId));
+      expect(await admin.listParked()).toEqual([]);
+    });
+
+    it('the ledger: an event no upcaster can lift stops it and its rebuild before any leaf, where it used to be parked (a hole in the tree)', async () => {
+      const upcasters = new Upcasters().register('Thing', 0, (data) => {
+        if (data.odd) throw new Error('this shape was never supported');
+        return data;
+      });
+      const lifting = new EventStore(t.db, upcasters);
+      const ledger = new LedgerProjection(new HeadSigner(randomBytes(32)));
+      const runner = new ProjectionRunner(t.db, lifting, [ledger], { connectionString: t.url });
+      await lifting.append('never-park-u', [{ type: 'Thing', schemaVersion: 0, data: { n: 1 } }, { type: 'Thing', schemaVersion: 0, data: { n: 2, odd: true } }], 'no_stream');
+      await settledHead(store);
+      await expect(runner.catchUp(ledger)).rejects.toBeInstanceOf(ProjectionHaltedError);
+      const lifted = new ProjectionAdmin(t.db, lifting);
+      await expect(lifted.rebuild(ledger, 10)).rejects.toBeInstanceOf(ProjectionHaltedError);
+      expect(await lifted.listParked()).toEqual([]);
+      const { rows } = await sql<{ leaves: number; heads: number }>`
+        SELECT (SELECT count(*)::int FROM ledger_leaves) AS leaves, (SELECT count(*)::int FROM ledger_heads) AS heads`.execute(t.db);
+      expect(rows[0]).toEqual({ leaves: 0, heads: 0 });
+    });
   });
 
   describe('transient failures are retried as before, never parked', () => {

@@ -8,7 +8,7 @@ import type { TreeHead } from './tree-head';
  * rebuild's `withSchema` points it at the shadow table — and `ledger_heads`, always the live one.
  */
 
-/** The stored tree is not a tree: rows missing or short. Thrown with a code so the runner retries, never parks. */
+/** The stored tree is not a tree: rows missing or short. */
 export class LedgerStorageError extends Error {
   override readonly name = 'LedgerStorageError';
   readonly code = 'ERR_LEDGER_STORAGE';

@@ -7,8 +7,7 @@ import type { HeadSigner } from './tree-head';
 
 /**
  * A stored head disagrees with the tree recomputed from the log: the log changed under it.
- * Carries a code (not a SQLSTATE) so that the projection runner retries instead of parking an
- * event: skipping one would tear a hole in the tree.
+ * (The projection is `neverPark`: this stops it, it never skips an event.)
  */
 export class LedgerForkError extends Error {
   override readonly name = 'LedgerForkError';
@@ -60,6 +59,8 @@ export class LedgerProjection implements Projection {
   readonly name = 'ledger';
   /** For the blue-green rebuild: the tree is rebuilt, the heads are kept. */
   readonly tables = ['ledger_leaves'];
+  /** A skipped event would be a hole in the tree, and every later root wrong: stop instead (Projection.neverPark). */
+  readonly neverPark = true;
 
   constructor(
     private readonly signer: HeadSigner,

@@ -1,7 +1,7 @@
 export type { Projection } from './projection';
 export { CheckpointStore } from './runner/checkpoint-store';
 export { ProjectionRunner, CheckpointConflictError, type ProjectionRunnerOptions, type RunnerLogger } from './runner/projection-runner';
-export { ParkedEventStore, isTransientFailure, type ParkedEvent } from './runner/parked-events';
+export { ParkedEventStore, ProjectionHaltedError, isTransientFailure, type ParkedEvent } from './runner/parked-events';
 export {
   ProjectionAdmin,
   type ProjectionStatus,

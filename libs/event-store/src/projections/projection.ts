@@ -24,6 +24,14 @@ export interface Projection {
    * deterministic ids make that harmless.
    */
   readonly ownTransactions?: boolean;
+  /**
+   * A projection whose every event builds on all before it (the ledger's tree: a skipped event is
+   * a hole in it) sets this. The runner then never parks one of its events: a failure that would
+   * park stops the projection at that batch — nothing of it applied, the checkpoint unmoved — and
+   * reports it (ProjectionHaltedError, an error in the log, its lag growing) until the cause is
+   * gone; a rebuild fails the same way instead of parking.
+   */
+  readonly neverPark?: boolean;
   /** Empties the projection's tables, for a rebuild from position zero. */
   reset(trx: Transaction<Database>): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { Projection } from '../projection';
 import { CheckpointStore } from '../runner/checkpoint-store';
 import {
   ParkedEventStore,
+  ProjectionHaltedError,
   applyEachAlone,
   describeFailure,
   isTransientFailure,
@@ -442,6 +443,7 @@ export class ProjectionAdmin {
       await projection.apply(tables, events);
     } catch (error) {
       if (isTransientFailure(error)) throw error;
+      if (projection.neverPark) throw new ProjectionHaltedError(projection.name, events, error);
       for (const event of events) {
         if (event.unreadable) {
           shadow.parked.push({ event, error: event.unreadable });
@@ -459,7 +461,9 @@ export class ProjectionAdmin {
 
   /** A batch inside the switch's transaction: under a savepoint, and event by event if an event makes it fail. */
   private async applyInSwitch(trx: Kysely<Database>, projection: RebuildableProjection, events: readonly RecordedEvent[]): Promise<FailedEvent[]> {
-    if (events.some((event) => event.unreadable)) return applyEachAlone(trx, projection, events, true);
+    const unreadable = events.find((event) => event.unreadable);
+    if (unreadable && projection.neverPark) throw new ProjectionHaltedError(projection.name, events, unreadable.unreadable);
+    if (unreadable) return applyEachAlone(trx, projection, events, true);
     await sql`SAVEPOINT switch_batch`.execute(trx);
     try {
       await projection.apply(trx, events);
@@ -468,6 +472,7 @@ export class ProjectionAdmin {
     } catch (error) {
       await sql`ROLLBACK TO SAVEPOINT switch_batch`.execute(trx);
       if (isTransientFailure(error)) throw error;
+      if (projection.neverPark) throw new ProjectionHaltedError(projection.name, events, error);
       return applyEachAlone(trx, projection, events, true);
     }
   }

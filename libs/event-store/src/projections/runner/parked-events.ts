@@ -57,6 +57,28 @@ export function isTransientFailure(error: unknown): boolean {
   return error instanceof Error && CONNECTION_TROUBLE.test(error.message);
 }
 
+/**
+ * An event of a `neverPark` projection failed for a reason of its own: the projection stops
+ * there instead of parking it (see Projection.neverPark).
+ */
+export class ProjectionHaltedError extends Error {
+  override readonly name = 'ProjectionHaltedError';
+  constructor(
+    readonly projection: string,
+    events: readonly Pick<RecordedEvent, 'transactionId' | 'globalPosition'>[],
+    override readonly cause: unknown,
+  ) {
+    const { code, message } = describeFailure(cause);
+    const first = events[0];
+    const last = events[events.length - 1];
+    const at = (e: typeof first) => `${e.transactionId}/${e.globalPosition}`;
+    super(
+      `projection ${projection} cannot apply the events at positions ${first ? at(first) : '?'}..${last ? at(last) : '?'} [${code ?? 'error'}: ${message}]; ` +
+        'it never parks an event (one skipped would corrupt it), so it stops there and tries again: remove the cause',
+    );
+  }
+}
+
 /** The failure as stored and shown: its SQLSTATE (or the error's name) and a bounded message. */
 export function describeFailure(error: unknown): { code: string | null; message: string } {
   const code = (error as { code?: unknown } | null)?.code;

@@ -6,7 +6,7 @@ import type { FeedPosition, RecordedEvent } from '../../event.types';
 import { FEED_CHANNEL } from '../../feed-signal';
 import type { Projection } from '../projection';
 import { CheckpointStore } from './checkpoint-store';
-import { ParkedEventStore, applyEachAlone, describeFailure, isTransientFailure, type FailedEvent } from './parked-events';
+import { ParkedEventStore, ProjectionHaltedError, applyEachAlone, describeFailure, isTransientFailure, type FailedEvent } from './parked-events';
 
 const LEADER_LOCK_CLASS = ADVISORY_LOCK_CLASS.projectionLeader;
 
@@ -41,6 +41,9 @@ export class CheckpointConflictError extends Error {
  */
 const FENCE_RETRY_MS = 10;
 
+/** How soon a halted `neverPark` projection tries again: its cause needs a person, and each try logs an error. */
+const HALTED_RETRY_MS = 5000;
+
 /** The checkpoint this runner remembered had moved (e.g. a rebuild's switch): read it again, no warning. */
 class StaleCheckpointError extends CheckpointConflictError {}
 
@@ -56,7 +59,8 @@ const silent: RunnerLogger = { info: () => undefined, warn: () => undefined, err
  * One event that cannot be applied does not stop a projection: a batch failing because of an
  * event (not of the database: isTransientFailure) is applied again event by event and the
  * events that fail alone are parked (ParkedEventStore) with the checkpoint's move past them.
- * A transient failure is retried, as it always was.
+ * A transient failure is retried, as it always was. A `neverPark` projection is never parked
+ * from: its batch fails whole (ProjectionHaltedError) and is tried again, until the cause is gone.
  */
 export class ProjectionRunner {
   private readonly checkpoints: CheckpointStore;
@@ -166,6 +170,7 @@ export class ProjectionRunner {
       }
     } catch (error) {
       if (error instanceof CheckpointConflictError || isTransientFailure(error)) throw error;
+      if (projection.neverPark) throw new ProjectionHaltedError(projection.name, events, error);
       await this.parkingBatch(projection, from, to, events, conflict);
     }
     this.positions.set(projection.name, to);
@@ -234,6 +239,11 @@ export class ProjectionRunner {
         }
       } catch (error) {
         if (error instanceof StaleCheckpointError) continue; // read it afresh
+        if (error instanceof ProjectionHaltedError) {
+          this.logger.error(error.message);
+          await this.sleep(HALTED_RETRY_MS);
+          continue;
+        }
         if (error instanceof CheckpointConflictError) {
           this.logger.warn(error.message);
           continue;
