@@ -1,9 +1,19 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Keyring, newAuthToken } from '@accountable/secrets';
-import { rotateAuthToken } from '../../domain';
-import { AccountRepository } from '../../application/account.repository';
-import type { IssuedAuthToken } from '../create-secondary-auth-token/create-secondary-auth-token.command';
-import { RotateAuthTokenCommand } from './rotate-auth-token.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRepository } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import { rotateAuthToken } from '../domain';
+import type { IssuedAuthToken } from './create-secondary-auth-token.command';
+
+/** The operator's one step for a leaked token (`cli rotate-token`): a new token, promoted at once. */
+export class RotateAuthTokenCommand extends Command<IssuedAuthToken> {
+  constructor(
+    readonly accountSid: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(RotateAuthTokenCommand)
 export class RotateAuthTokenHandler implements ICommandHandler<RotateAuthTokenCommand, IssuedAuthToken> {

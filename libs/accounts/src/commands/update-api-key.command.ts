@@ -1,8 +1,19 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AccountRuleError, renameApiKey } from '../../domain';
-import { AccountRepository, onAccount } from '../../application/account.repository';
-import { ApiKeyReader, type ApiKeyRecord } from '../../read-models/account/api-key.reader';
-import { UpdateApiKeyCommand } from './update-api-key.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRepository, onAccount } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import { AccountRuleError, renameApiKey } from '../domain';
+import { type ApiKeyRecord, ApiKeyReader } from '../read-models/account/api-key.reader';
+
+export class UpdateApiKeyCommand extends Command<ApiKeyRecord> {
+  constructor(
+    readonly accountSid: string,
+    readonly keySid: string,
+    readonly friendlyName: string | undefined,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(UpdateApiKeyCommand)
 export class UpdateApiKeyHandler implements ICommandHandler<UpdateApiKeyCommand, ApiKeyRecord> {

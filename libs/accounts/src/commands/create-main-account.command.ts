@@ -1,10 +1,21 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Keyring, newAuthToken } from '@accountable/secrets';
 import { newAccountSid } from '@accountable/twilio';
-import { createMainAccount } from '../../domain';
-import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
-import { AccountRepository } from '../../application/account.repository';
-import { CreateMainAccountCommand } from './create-main-account.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRepository } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import { type AccountType, createMainAccount } from '../domain';
+import { type AccountRecord, AccountReader } from '../read-models/account/account.reader';
+
+/** Operator sign-up (CLI, first run): the only way a main account comes to be. */
+export class CreateMainAccountCommand extends Command<AccountRecord> {
+  constructor(
+    readonly friendlyName: string,
+    readonly type: AccountType,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(CreateMainAccountCommand)
 export class CreateMainAccountHandler implements ICommandHandler<CreateMainAccountCommand, AccountRecord> {

@@ -1,8 +1,25 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Keyring, newAuthToken } from '@accountable/secrets';
-import { createSecondaryAuthToken } from '../../domain';
-import { AccountRepository } from '../../application/account.repository';
-import { CreateSecondaryAuthTokenCommand, type IssuedAuthToken } from './create-secondary-auth-token.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRepository } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import { createSecondaryAuthToken } from '../domain';
+
+export interface IssuedAuthToken {
+  accountSid: string;
+  /** In clear: shown to the caller this once. */
+  authToken: string;
+  at: Date;
+}
+
+/** The authenticated account's own secondary token (a subaccount rotates its own). */
+export class CreateSecondaryAuthTokenCommand extends Command<IssuedAuthToken> {
+  constructor(
+    readonly accountSid: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(CreateSecondaryAuthTokenCommand)
 export class CreateSecondaryAuthTokenHandler implements ICommandHandler<CreateSecondaryAuthTokenCommand, IssuedAuthToken> {

@@ -1,8 +1,24 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AccountRuleError, decideUpdate } from '../../domain';
-import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
-import { AccountRepository } from '../../application/account.repository';
-import { UpdateAccountCommand } from './update-account.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { type AccountsReadAhead, AccountRepository } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import type { IdempotencyKey } from '../application/idempotency.store';
+import { AccountRuleError, decideUpdate } from '../domain';
+import { type AccountRecord, AccountReader } from '../read-models/account/account.reader';
+
+/** One POST to an account: rename, change status, or both, atomically. */
+export class UpdateAccountCommand extends Command<AccountRecord> {
+  constructor(
+    readonly targetSid: string,
+    readonly changes: { friendlyName?: string; status?: string },
+    readonly context: CommandContext & { actorSid: string },
+    /** A retry under the same key gets the first answer back, even if the account changed since. */
+    readonly idempotency?: IdempotencyKey,
+    /** The target and its owner, read with the caller's credentials: the command's first attempt reads nothing more. */
+    readonly readAhead?: AccountsReadAhead,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(UpdateAccountCommand)
 export class UpdateAccountHandler implements ICommandHandler<UpdateAccountCommand, AccountRecord> {

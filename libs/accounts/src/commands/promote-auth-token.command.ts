@@ -1,9 +1,23 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Keyring } from '@accountable/secrets';
-import { promoteAuthToken } from '../../domain';
-import { AccountRepository } from '../../application/account.repository';
-import type { IssuedAuthToken } from '../create-secondary-auth-token/create-secondary-auth-token.command';
-import { PromoteAuthTokenCommand } from './promote-auth-token.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRepository } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import { promoteAuthToken } from '../domain';
+import type { IssuedAuthToken } from './create-secondary-auth-token.command';
+
+/**
+ * The secondary token becomes the primary. Its commit is the moment the old primary stops
+ * authenticating: the read-model row changes in the same transaction, and every process reads
+ * that row on the primary for each request.
+ */
+export class PromoteAuthTokenCommand extends Command<IssuedAuthToken> {
+  constructor(
+    readonly accountSid: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(PromoteAuthTokenCommand)
 export class PromoteAuthTokenHandler implements ICommandHandler<PromoteAuthTokenCommand, IssuedAuthToken> {

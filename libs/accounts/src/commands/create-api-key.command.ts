@@ -1,10 +1,21 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { apiKeySecretVerifier, newApiKeySecret } from '@accountable/secrets';
 import { newApiKeySid } from '@accountable/twilio';
-import { createApiKey } from '../../domain';
-import { AccountRepository, onAccount } from '../../application/account.repository';
-import { ApiKeyReader, type ApiKeyRecord } from '../../read-models/account/api-key.reader';
-import { CreateApiKeyCommand } from './create-api-key.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AccountRepository, onAccount } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import { createApiKey } from '../domain';
+import { type ApiKeyRecord, ApiKeyReader } from '../read-models/account/api-key.reader';
+
+/** A standard API key for `accountSid`; the answer carries its secret, which nothing stores. */
+export class CreateApiKeyCommand extends Command<ApiKeyRecord & { secret: string }> {
+  constructor(
+    readonly accountSid: string,
+    readonly friendlyName: string | undefined,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(CreateApiKeyCommand)
 export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand, ApiKeyRecord & { secret: string }> {

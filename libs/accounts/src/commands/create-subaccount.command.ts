@@ -1,10 +1,26 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Keyring, newAuthToken } from '@accountable/secrets';
 import { newAccountSid } from '@accountable/twilio';
-import { createSubaccount } from '../../domain';
-import { AccountReader, type AccountRecord } from '../../read-models/account/account.reader';
-import { AccountRepository } from '../../application/account.repository';
-import { CreateSubaccountCommand } from './create-subaccount.command';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { type AccountsReadAhead, AccountRepository } from '../application/account.repository';
+import type { CommandContext } from '../application/command-context';
+import type { IdempotencyKey } from '../application/idempotency.store';
+import { createSubaccount } from '../domain';
+import { type AccountRecord, AccountReader } from '../read-models/account/account.reader';
+
+export class CreateSubaccountCommand extends Command<AccountRecord> {
+  constructor(
+    readonly callerSid: string,
+    /** Absent: the dated default name. */
+    readonly friendlyName: string | undefined,
+    readonly context: CommandContext,
+    /** A retry under the same key gets the first answer back: the same new sid and token. */
+    readonly idempotency?: IdempotencyKey,
+    /** The caller's snapshot, read with its credentials: the command's first attempt reads nothing more. */
+    readonly readAhead?: AccountsReadAhead,
+  ) {
+    super();
+  }
+}
 
 @CommandHandler(CreateSubaccountCommand)
 export class CreateSubaccountHandler implements ICommandHandler<CreateSubaccountCommand, AccountRecord> {
