@@ -9,7 +9,7 @@ import { CreateMainCommand } from './commands/create-main.command';
 import { KeysCommand } from './commands/keys.command';
 import { RotateTokenCommand } from './commands/rotate-token.command';
 import { MigrateCommand } from './commands/migrate.command';
-import { ReactivateCommand, SuspendCommand, UpgradeCommand } from './commands/operator.commands';
+import { operatorCommandRunners } from './commands/operator.commands';
 import { LedgerCommand, LedgerHeadCommand, LedgerProveCommand, LedgerVerifyCommand } from './commands/ledger.command';
 import {
   ProjectionsCommand,
@@ -37,9 +37,7 @@ export class CliModule {
         projectionsProvider,
         MigrateCommand,
         CreateMainCommand,
-        UpgradeCommand,
-        SuspendCommand,
-        ReactivateCommand,
+        ...operatorCommandRunners,
         ReplayCommand,
         StateCommand,
         VerifyCommand,

@@ -6,6 +6,7 @@ import { checkDataDir, dataDirHasNoDatabase, describeDatabase, explainStartupFai
 import { UnknownAccountError, visible } from './cli-output';
 import { CliModule } from './cli.module';
 import { runLedgerCheck } from './commands/ledger.command';
+import { OPERATOR_COMMANDS } from './commands/operator.commands';
 
 /**
  * Operator CLI. It opens the same database as the service (joining a running embedded server
@@ -19,7 +20,7 @@ class CommanderExit extends Error {}
 const EXIT = { failed: 1, usage: 2, database: 3 } as const;
 
 /** Commands that only make sense on a database that exists; the others may create one. */
-const NEEDS_DATA = new Set(['upgrade', 'suspend', 'reactivate', 'replay', 'state', 'audit', 'projections', 'verify']);
+const NEEDS_DATA = new Set(['replay', 'state', 'audit', 'projections', 'verify', ...OPERATOR_COMMANDS.map((c) => c.name)]);
 
 async function main(config: AppConfig): Promise<void> {
   const [command, subcommand] = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, type Command as BusCommand } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import {
   OPERATOR,
@@ -18,13 +18,44 @@ import { DB, RUNTIME, type Runtime } from '@accountable/platform';
 import { isAccountSid, toAccountResource } from '@accountable/twilio';
 import { CliOutput, UnknownAccountError, usageError } from '../cli-output';
 
-type Make = (sid: string, context: CommandContext) => UpgradeAccountCommand | SuspendMainAccountCommand | ReactivateMainAccountCommand;
+/**
+ * An operator command on one main account: `NAME SID [--json]`, the account (without its token)
+ * out. Adding one is a row here; its decision lives in the domain, its command in libs/accounts.
+ */
+interface OperatorCommand {
+  readonly name: string;
+  readonly description: string;
+  /** What it sends on the command bus. */
+  readonly command: (sid: string, context: CommandContext) => BusCommand<AccountRecord>;
+  /** The human answer: `<done> AC…: status …, type …`. */
+  readonly done: string;
+}
 
-/** The operator's one-account commands share a shape: SID in, the account (without its token) out. */
+export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
+  {
+    name: 'upgrade',
+    description: 'upgrade a main account from Trial to Full (its subaccounts follow)',
+    command: (sid, context) => new UpgradeAccountCommand(sid, context),
+    done: 'upgraded',
+  },
+  {
+    name: 'suspend',
+    description: 'suspend a main account (its active subaccounts follow)',
+    command: (sid, context) => new SuspendMainAccountCommand(sid, context),
+    done: 'suspended',
+  },
+  {
+    name: 'reactivate',
+    description: 'reactivate a suspended main account (restores the subaccounts it suspended)',
+    command: (sid, context) => new ReactivateMainAccountCommand(sid, context),
+    done: 'reactivated',
+  },
+];
+
+/** What every row runs; one subclass per row carries the row and its nest-commander metadata. */
 @Injectable()
-abstract class MainAccountOperation extends CommandRunner {
-  protected abstract readonly make: Make;
-  protected abstract readonly done: string;
+abstract class OperatorCommandRunner extends CommandRunner {
+  protected abstract readonly row: OperatorCommand;
 
   constructor(
     private readonly commands: CommandBus,
@@ -39,12 +70,12 @@ abstract class MainAccountOperation extends CommandRunner {
 
   async run([sid]: string[], options: { json?: boolean }): Promise<void> {
     if (!isAccountSid(sid)) throw usageError(`not an account sid: ${sid ?? '(missing)'}`);
-    const account: AccountRecord = await this.commands.execute(this.make(sid, OPERATOR)).catch((error: unknown) => {
+    const account = await this.commands.execute(this.row.command(sid, OPERATOR)).catch((error: unknown) => {
       throw isAccountRuleError(error) && error.reason === 'account_not_found' ? new UnknownAccountError(sid) : error;
     });
     await this.finishCascade();
     const { auth_token: _omitted, ...shown } = toAccountResource(account);
-    this.out.result(options, shown, () => `${this.done} ${account.sid}: status ${account.status}, type ${account.type}`);
+    this.out.result(options, shown, () => `${this.row.done} ${account.sid}: status ${account.status}, type ${account.type}`);
   }
 
   /**
@@ -67,20 +98,13 @@ abstract class MainAccountOperation extends CommandRunner {
   }
 }
 
-@Command({ name: 'upgrade', arguments: '<sid>', description: 'upgrade a main account from Trial to Full (its subaccounts follow)' })
-export class UpgradeCommand extends MainAccountOperation {
-  protected readonly make: Make = (sid, context) => new UpgradeAccountCommand(sid, context);
-  protected readonly done = 'upgraded';
-}
-
-@Command({ name: 'suspend', arguments: '<sid>', description: 'suspend a main account (its active subaccounts follow)' })
-export class SuspendCommand extends MainAccountOperation {
-  protected readonly make: Make = (sid, context) => new SuspendMainAccountCommand(sid, context);
-  protected readonly done = 'suspended';
-}
-
-@Command({ name: 'reactivate', arguments: '<sid>', description: 'reactivate a suspended main account (restores the subaccounts it suspended)' })
-export class ReactivateCommand extends MainAccountOperation {
-  protected readonly make: Make = (sid, context) => new ReactivateMainAccountCommand(sid, context);
-  protected readonly done = 'reactivated';
-}
+/** The CLI module's providers for the table: nest-commander finds a command by its class. */
+export const operatorCommandRunners = OPERATOR_COMMANDS.map((row) => {
+  @Command({ name: row.name, arguments: '<sid>', description: row.description })
+  class RowRunner extends OperatorCommandRunner {
+    protected readonly row = row;
+  }
+  // Nest names providers by class in its messages: one name per row.
+  Object.defineProperty(RowRunner, 'name', { value: `${row.name[0].toUpperCase()}${row.name.slice(1)}Command` });
+  return RowRunner;
+});
