@@ -1,5 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { OPERATOR, ReactivateMainAccountCommand, SuspendMainAccountCommand, type AccountRecord } from '@accountable/accounts';
+import { MainAccountOperationCommand, OPERATOR, type AccountRecord } from '@accountable/accounts';
 import type { AccountHistoryPage, AccountStateResource } from '@accountable/twilio';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { clientFor, raw, settle, streamEvents, type Credentials } from './accounts-api.helpers';
@@ -182,9 +182,9 @@ describe('Account history and state-at (/v1/Accounts/{Sid}/History, /State)', ()
 
   it('links a cascade to its cause both ways, as far as the caller may see', async () => {
     const commands = t.app.get(CommandBus);
-    await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
     await settle(t);
-    await commands.execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'reactivate', OPERATOR));
     await settle(t);
 
     const mainHistory = (await raw(t, historyPath(main.sid), { as: main })).json as AccountHistoryPage;

@@ -1,5 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { OPERATOR, ReactivateMainAccountCommand, SuspendMainAccountCommand, type AccountRecord } from '@accountable/accounts';
+import { MainAccountOperationCommand, OPERATOR, type AccountRecord } from '@accountable/accounts';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { accountPath, clientFor, eventCount, LIST_PATH, raw, restError, type Credentials } from './accounts-api.helpers';
 
@@ -121,9 +121,9 @@ describe('Accounts API: credentials and who may change what', () => {
   it('a suspended main account’s credentials → 401 20003 "not active"', async () => {
     const other = await t.createMain('Suspended main', 'Full');
     const commands = t.app.get(CommandBus);
-    await commands.execute(new SuspendMainAccountCommand(other.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(other.sid, 'suspend', OPERATOR));
     await expectInactive(other);
-    await commands.execute(new ReactivateMainAccountCommand(other.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(other.sid, 'reactivate', OPERATOR));
     expect((await clientFor(t, other).api.v2010.accounts(other.sid).fetch()).status).toBe('active');
   });
 

@@ -3,11 +3,9 @@ import { sql } from 'kysely';
 import {
   AccountRepository,
   type AccountCommand,
+  MainAccountOperationCommand,
   OPERATOR,
   OwnerCascadeProcessManager,
-  ReactivateMainAccountCommand,
-  SuspendMainAccountCommand,
-  UpgradeAccountCommand,
   type AccountRecord,
 } from '@accountable/accounts';
 import { EventStore, CheckpointStore, ProjectionRunner } from '@accountable/event-store';
@@ -33,8 +31,8 @@ describe('Owner cascade: a late cascade applies each cause to the owner as it wa
   afterAll(() => t.close());
 
   const create = (main: Credentials, friendlyName: string) => clientFor(t, main).api.v2010.accounts.create({ friendlyName });
-  const suspend = (main: AccountRecord) => commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
-  const reactivate = (main: AccountRecord) => commands.execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
+  const suspend = (main: AccountRecord) => commands.execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
+  const reactivate = (main: AccountRecord) => commands.execute(new MainAccountOperationCommand(main.sid, 'reactivate', OPERATOR));
   const cascaded = async (sid: string) =>
     (await streamEvents(t, sid)).filter((e) => e.metadata.source === 'system').map((e) => `${e.type} ${String(e.data.status ?? e.data.type)}`);
   const readModel = async () => (await sql`SELECT * FROM account_read_model ORDER BY sid`.execute(t.database.db)).rows;
@@ -118,7 +116,7 @@ describe('Owner cascade: a late cascade applies each cause to the owner as it wa
     const s3 = await create(main, 's3');
     const trial = await t.createMain('Replayed trial', 'Trial');
     const u1 = await create(trial, 'u1');
-    await commands.execute(new UpgradeAccountCommand(trial.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(trial.sid, 'upgrade', OPERATOR));
     await settle(t);
     await clientFor(t, trial).api.v2010.accounts(u1.sid).update({ status: 'closed' });
     const u2 = await create(trial, 'u2');

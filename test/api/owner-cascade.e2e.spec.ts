@@ -3,12 +3,10 @@ import {
   AccountRepository,
   type AccountCommand,
   AccountRuleError,
+  MainAccountOperationCommand,
   OPERATOR,
   OwnerCascadeProcessManager,
-  ReactivateMainAccountCommand,
-  SuspendMainAccountCommand,
   UpdateAccountCommand,
-  UpgradeAccountCommand,
   type AccountRecord,
 } from '@accountable/accounts';
 import { EventStore, CheckpointStore, ProjectionRunner } from '@accountable/event-store';
@@ -52,7 +50,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
     await settle(t);
     const lengths = Object.fromEntries(await Promise.all([a, b, requested, closed].map(async (s) => [s.sid, (await streamEvents(t, s.sid)).length])));
 
-    await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
     const cause = last(await streamEvents(t, main.sid));
     expect(cause).toMatchObject({ type: 'AccountStatusChanged', data: { previous: 'active', status: 'suspended', reason: 'operator' } });
     expect(cause.metadata).toMatchObject({ actorType: 'operator', source: 'cli' });
@@ -80,7 +78,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
     expect(await eventCount(t)).toBe(before);
 
     // Reactivating restores exactly those the cascade suspended.
-    await commands.execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'reactivate', OPERATOR));
     const reactivation = last(await streamEvents(t, main.sid));
     await settle(t);
     for (const sub of [a, b]) {
@@ -103,7 +101,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
     expect((await accounts(open.sid).fetch()).type).toBe('Trial');
     await settle(t);
 
-    await commands.execute(new UpgradeAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'upgrade', OPERATOR));
     const cause = last(await streamEvents(t, main.sid));
     expect(cause).toMatchObject({ type: 'AccountUpgraded', data: { previous: 'Trial', type: 'Full' } });
     await settle(t);
@@ -142,7 +140,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
           const decision = await command.decide(accounts, executor);
           if (!suspendedMidRequest && command.reads.includes(sub.sid)) {
             suspendedMidRequest = true;
-            await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+            await commands.execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
             await settle(t);
           }
           return decision;
@@ -169,7 +167,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
     }
     // And what HTTP does say while the owner is suspended: its credentials are not active.
     expect(await restError(clientFor(t, main).api.v2010.accounts(sub.sid).update({ status: 'active' }))).toMatchObject({ status: 401, code: 20003 });
-    await commands.execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'reactivate', OPERATOR));
     await settle(t);
   });
 });
@@ -236,7 +234,7 @@ describe('Owner cascade: resume after a crash half-way', () => {
 
   it('a suspension cascade stopped after one of three subaccounts resumes: all suspended, each exactly once', async () => {
     const { main, subs } = await setUp(['x', 'y', 'z']);
-    await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
     const cause = last(await streamEvents(t, main.sid));
     await feedDelivers(cause);
     const before = await checkpoint();
@@ -272,14 +270,14 @@ describe('Owner cascade: resume after a crash half-way', () => {
     // would recognise it as done anyway. Every subaccount ends with exactly one suspension and
     // one reactivation, each caused by its own parent event.
     const { main, subs } = await setUp(['x', 'y', 'z']);
-    await commands.execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
     const suspension = last(await streamEvents(t, main.sid));
     await feedDelivers(suspension);
     const before = await checkpoint();
     const suspending = crashingCascade(3);
     await expect(runner(suspending).catchUp(suspending)).rejects.toThrow('simulated crash');
     expect(await Promise.all(subs.map((s) => status(s.sid)))).toEqual(['suspended', 'suspended', 'suspended']);
-    await commands.execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
+    await commands.execute(new MainAccountOperationCommand(main.sid, 'reactivate', OPERATOR));
     const reactivation = last(await streamEvents(t, main.sid));
     await feedDelivers(reactivation);
 

@@ -1,9 +1,7 @@
 import { CommandBus } from '@nestjs/cqrs';
 import {
+  MainAccountOperationCommand,
   OPERATOR,
-  ReactivateMainAccountCommand,
-  SuspendMainAccountCommand,
-  UpgradeAccountCommand,
   type AccountRecord,
   AuditHistoryProjection,
 } from '@accountable/accounts';
@@ -41,14 +39,14 @@ describe('AuditHistoryProjection', () => {
     main = await t.createMain('Parent', 'Trial');
     const accounts = clientFor(t, main).api.v2010.accounts;
     sub1 = await accounts.create({ friendlyName: 'first' }); // a Trial main may have one
-    await commands().execute(new UpgradeAccountCommand(main.sid, OPERATOR));
+    await commands().execute(new MainAccountOperationCommand(main.sid, 'upgrade', OPERATOR));
     await drain(t);
     await drain(t);
     sub2 = await accounts.create({ friendlyName: 'second' });
     held = await accounts.create({ friendlyName: 'held' });
     await accounts(held.sid).update({ status: 'suspended' });
     await accounts(sub1.sid).update({ friendlyName: 'first, renamed' });
-    await commands().execute(new SuspendMainAccountCommand(main.sid, OPERATOR));
+    await commands().execute(new MainAccountOperationCommand(main.sid, 'suspend', OPERATOR));
     // The first drain runs the cascade (new events), the second audits what it appended.
     await drain(t);
     await drain(t);
@@ -108,7 +106,7 @@ describe('AuditHistoryProjection', () => {
   });
 
   it('reactivation is visible through the API once projected, newest first', async () => {
-    await commands().execute(new ReactivateMainAccountCommand(main.sid, OPERATOR));
+    await commands().execute(new MainAccountOperationCommand(main.sid, 'reactivate', OPERATOR));
     await drain(t);
     await drain(t);
     const events = await clientFor(t, main).monitor.v1.events.list({ eventType: 'account.updated', limit: 3 });

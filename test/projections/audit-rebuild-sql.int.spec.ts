@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { EventStore, FEED_START, type EventMetadata, ProjectionAdmin, ProjectionRunner } from '@accountable/event-store';
-import { AuditHistoryProjection } from '@accountable/accounts';
+import { AuditHistoryProjection, STATUS_CHANGE_REASONS } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, liveRows, rowsOf, settledHead } from './rebuild.helpers';
 
@@ -38,8 +38,13 @@ describe('audit rebuild SQL load', () => {
     const odd: Record<string, unknown> = { actorType: '', actorSid: 42, source: 'api', sourceIp: null, userAgent: 'ü "quoted" \\ back\nslash', requestId: true, correlationId: ['x'], causationId: { a: 1 } };
     await store.append(stream, [{ type: 'MainAccountCreated', data: { sid, friendlyName: 'é "q" \\ 😀', type: 'Trial', authToken: 'sealed' }, metadata: odd as EventMetadata }], 'no_stream');
     await store.append(stream, [{ type: 'AccountRenamed', data: { previous: 'é "q" \\ 😀', friendlyName: '' }, metadata: {} }], 1);
-    await store.append(stream, [{ type: 'AccountStatusChanged', data: { previous: 'active', status: 'suspended', reason: 'owner_suspended' } }], 2);
-    await store.append(stream, [{ type: 'AccountStatusChanged', data: { previous: 'suspended', status: 'active', reason: 'owner_reactivated' } }], 3);
+    // Every reason a status change carries: the SQL load's description must say what auditEntryOf says.
+    let status = 'active';
+    for (const [i, reason] of STATUS_CHANGE_REASONS.entries()) {
+      const next = status === 'active' ? 'suspended' : 'active';
+      await store.append(stream, [{ type: 'AccountStatusChanged', data: { previous: status, status: next, reason } }], 2 + i);
+      status = next;
+    }
     // Not on an account stream: not audited, by either path.
     await store.append('other-1', [{ type: 'AccountRenamed', data: { previous: 1, friendlyName: 2 } }], 'no_stream');
 

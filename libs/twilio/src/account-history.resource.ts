@@ -50,7 +50,7 @@ export interface AccountHistoryEvent {
   source_ip_address: string | null;
   user_agent: string | null;
   request_id: string | null;
-  /** Status changes: `requested`, `operator`, `owner_suspended`, `owner_reactivated`. */
+  /** Status changes: `requested`, `operator`, `owner_suspended`, `owner_reactivated`, `owner_closed`. */
   reason: string | null;
   /** SubaccountAdded / SubaccountReleased: which subaccount. */
   subaccount_sid: string | null;

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { STATUS_CHANGE_REASONS } from '@accountable/accounts';
 
 /** Response shapes of our addition, the account history and state-at (libs/twilio/account-history.resource.ts). */
 
@@ -37,7 +38,7 @@ export class AccountHistoryEventSchema {
   @ApiProperty({ nullable: true, type: String }) source_ip_address!: string | null;
   @ApiProperty({ nullable: true, type: String }) user_agent!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'The Twilio-Request-Id of the request that made it' }) request_id!: string | null;
-  @ApiProperty({ nullable: true, enum: ['requested', 'operator', 'owner_suspended', 'owner_reactivated'], description: 'Status changes only' })
+  @ApiProperty({ nullable: true, enum: [...STATUS_CHANGE_REASONS], description: 'Status changes only' })
   reason!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'SubaccountAdded / SubaccountReleased only' }) subaccount_sid!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, example: { friendly_name: { previous: 'a', updated: 'b' } } })

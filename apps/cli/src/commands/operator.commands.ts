@@ -2,11 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus, type Command as BusCommand } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import {
+  MainAccountOperationCommand,
   OPERATOR,
   OwnerCascadeProcessManager,
-  ReactivateMainAccountCommand,
-  SuspendMainAccountCommand,
-  UpgradeAccountCommand,
   isAccountRuleError,
   type AccountRecord,
   type CommandContext,
@@ -20,7 +18,8 @@ import { CliOutput, UnknownAccountError, usageError } from '../cli-output';
 
 /**
  * An operator command on one main account: `NAME SID [--json]`, the account (without its token)
- * out. Adding one is a row here; its decision lives in the domain, its command in libs/accounts.
+ * out. Adding one is a row here, and its decision in the domain (MAIN_ACCOUNT_OPERATIONS; what
+ * reaches the subaccounts: the owner cascade's followUpOf).
  */
 interface OperatorCommand {
   readonly name: string;
@@ -35,20 +34,26 @@ export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   {
     name: 'upgrade',
     description: 'upgrade a main account from Trial to Full (its subaccounts follow)',
-    command: (sid, context) => new UpgradeAccountCommand(sid, context),
+    command: (sid, context) => new MainAccountOperationCommand(sid, 'upgrade', context),
     done: 'upgraded',
   },
   {
     name: 'suspend',
     description: 'suspend a main account (its active subaccounts follow)',
-    command: (sid, context) => new SuspendMainAccountCommand(sid, context),
+    command: (sid, context) => new MainAccountOperationCommand(sid, 'suspend', context),
     done: 'suspended',
   },
   {
     name: 'reactivate',
     description: 'reactivate a suspended main account (restores the subaccounts it suspended)',
-    command: (sid, context) => new ReactivateMainAccountCommand(sid, context),
+    command: (sid, context) => new MainAccountOperationCommand(sid, 'reactivate', context),
     done: 'reactivated',
+  },
+  {
+    name: 'close',
+    description: 'close a main account and all its subaccounts, for good (their credentials stop at once)',
+    command: (sid, context) => new MainAccountOperationCommand(sid, 'close', context),
+    done: 'closed',
   },
 ];
 

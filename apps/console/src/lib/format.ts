@@ -36,6 +36,7 @@ const REASONS: Record<string, string> = {
   operator: 'by an operator',
   owner_suspended: 'because its owner account was suspended',
   owner_reactivated: 'because its owner account was reactivated',
+  owner_closed: 'because its owner account was closed',
 };
 
 /** One line saying what an event of the history did. */

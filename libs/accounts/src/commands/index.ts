@@ -4,13 +4,11 @@ import { CreateSecondaryAuthTokenHandler } from './create-secondary-auth-token.c
 import { CreateSubaccountHandler } from './create-subaccount.command';
 import { DeleteApiKeyHandler } from './delete-api-key.command';
 import { DeleteSecondaryAuthTokenHandler } from './delete-secondary-auth-token.command';
+import { MainAccountOperationHandler } from './main-account-operation.command';
 import { PromoteAuthTokenHandler } from './promote-auth-token.command';
-import { ReactivateMainAccountHandler } from './reactivate-main-account.command';
 import { RotateAuthTokenHandler } from './rotate-auth-token.command';
-import { SuspendMainAccountHandler } from './suspend-main-account.command';
 import { UpdateAccountHandler } from './update-account.command';
 import { UpdateApiKeyHandler } from './update-api-key.command';
-import { UpgradeAccountHandler } from './upgrade-account.command';
 
 export { CreateApiKeyCommand } from './create-api-key.command';
 export { CreateMainAccountCommand } from './create-main-account.command';
@@ -18,13 +16,11 @@ export { CreateSecondaryAuthTokenCommand, type IssuedAuthToken } from './create-
 export { CreateSubaccountCommand } from './create-subaccount.command';
 export { DeleteApiKeyCommand } from './delete-api-key.command';
 export { DeleteSecondaryAuthTokenCommand } from './delete-secondary-auth-token.command';
+export { MainAccountOperationCommand } from './main-account-operation.command';
 export { PromoteAuthTokenCommand } from './promote-auth-token.command';
-export { ReactivateMainAccountCommand } from './reactivate-main-account.command';
 export { RotateAuthTokenCommand } from './rotate-auth-token.command';
-export { SuspendMainAccountCommand } from './suspend-main-account.command';
 export { UpdateAccountCommand } from './update-account.command';
 export { UpdateApiKeyCommand } from './update-api-key.command';
-export { UpgradeAccountCommand } from './upgrade-account.command';
 
 /** Provided by AccountsModule; Nest's CQRS explorer finds them among its providers. */
 export const commandHandlers = [
@@ -34,11 +30,9 @@ export const commandHandlers = [
   CreateSubaccountHandler,
   DeleteApiKeyHandler,
   DeleteSecondaryAuthTokenHandler,
+  MainAccountOperationHandler,
   PromoteAuthTokenHandler,
-  ReactivateMainAccountHandler,
   RotateAuthTokenHandler,
-  SuspendMainAccountHandler,
   UpdateAccountHandler,
   UpdateApiKeyHandler,
-  UpgradeAccountHandler,
 ];

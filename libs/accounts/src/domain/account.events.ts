@@ -63,8 +63,10 @@ export const isAccountStatus = (value: unknown): value is AccountStatus =>
  * - `requested`: an API call by the owning main account
  * - `operator`: the CLI, on a main account
  * - `owner_suspended` / `owner_reactivated`: the cascade from a main account's suspension
+ * - `owner_closed`: the cascade from a main account's closure
  */
-export type StatusChangeReason = 'requested' | 'operator' | 'owner_suspended' | 'owner_reactivated';
+export const STATUS_CHANGE_REASONS = ['requested', 'operator', 'owner_suspended', 'owner_reactivated', 'owner_closed'] as const;
+export type StatusChangeReason = (typeof STATUS_CHANGE_REASONS)[number];
 
 interface DomainEvent<TType extends AccountEventType, TData> {
   readonly type: TType;

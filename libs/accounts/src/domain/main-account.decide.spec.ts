@@ -1,6 +1,6 @@
 import { AccountEventType } from './account.events';
 import { given, mainAccountCreated, ruleErrorOf, statusChanged, subaccountCreated } from './account.fixtures';
-import { reactivateMainAccount, suspendMainAccount, upgradeAccount } from './main-account.decide';
+import { closeMainAccount, reactivateMainAccount, suspendMainAccount, upgradeAccount } from './main-account.decide';
 
 const closedSub = given(subaccountCreated(), statusChanged('active', 'closed'));
 
@@ -52,9 +52,30 @@ describe('suspend / reactivate main account', () => {
     expect(ruleErrorOf(() => reactivateMainAccount(closedSub))).toMatchObject({ reason: 'operator_main_only' });
   });
 
-  it('refuses a closed main account with 21479', () => {
-    // Not reachable through today's commands; the rule still holds if closing a main is ever added.
+  it('refuses a closed main account', () => {
     const closed = given(mainAccountCreated(), statusChanged('active', 'closed', 'operator'));
     expect(ruleErrorOf(() => suspendMainAccount(closed))).toMatchObject({ reason: 'account_closed' });
+    expect(ruleErrorOf(() => reactivateMainAccount(closed))).toMatchObject({ reason: 'account_closed' });
+    expect(ruleErrorOf(() => upgradeAccount(closed))).toMatchObject({ reason: 'account_closed' });
+  });
+});
+
+describe('close main account', () => {
+  it.each([
+    ['an active', given(mainAccountCreated()), 'active'],
+    ['a suspended', given(mainAccountCreated(), statusChanged('active', 'suspended', 'operator')), 'suspended'],
+  ] as const)('closes %s main account, by the operator', (_, state, previous) => {
+    expect(closeMainAccount(state)).toEqual([statusChanged(previous, 'closed', 'operator')]);
+  });
+
+  it('is terminal: a second close is refused, as is any other operator change', () => {
+    const closed = given(mainAccountCreated(), ...closeMainAccount(given(mainAccountCreated())));
+    expect(closed?.status).toBe('closed');
+    expect(ruleErrorOf(() => closeMainAccount(closed))).toMatchObject({ reason: 'account_closed' });
+  });
+
+  it('refuses a subaccount and a missing account', () => {
+    expect(ruleErrorOf(() => closeMainAccount(given(subaccountCreated())))).toMatchObject({ reason: 'operator_main_only' });
+    expect(ruleErrorOf(() => closeMainAccount(null))).toMatchObject({ reason: 'account_not_found' });
   });
 });

@@ -1,6 +1,7 @@
 import { AccountRuleError } from './account.errors';
 import {
   AccountEventType,
+  type AccountEvent,
   type AccountStatus,
   type AccountStatusChanged,
   type AccountUpgraded,
@@ -24,6 +25,24 @@ export function suspendMainAccount(state: AccountState): [AccountStatusChanged] 
 export function reactivateMainAccount(state: AccountState): [AccountStatusChanged] {
   return [operatorTransition(requireOpenMain(state), 'suspended', 'active')];
 }
+
+/**
+ * Terminal, like a subaccount's close: nothing reopens it, and its credentials stop at once. The
+ * caller then cascades to each of `openSubaccounts` with closeByOwner.
+ */
+export function closeMainAccount(state: AccountState): [AccountStatusChanged] {
+  const account = requireOpenMain(state);
+  return [{ type: AccountEventType.AccountStatusChanged, data: { previous: account.status, status: 'closed', reason: 'operator' } }];
+}
+
+/** The operator's decisions on one main account, by name: what MainAccountOperationCommand runs. */
+export const MAIN_ACCOUNT_OPERATIONS = {
+  upgrade: upgradeAccount,
+  suspend: suspendMainAccount,
+  reactivate: reactivateMainAccount,
+  close: closeMainAccount,
+} as const satisfies Record<string, (state: AccountState) => readonly AccountEvent[]>;
+export type MainAccountOperation = keyof typeof MAIN_ACCOUNT_OPERATIONS;
 
 function operatorTransition(account: Account, from: AccountStatus, to: AccountStatus): AccountStatusChanged {
   if (account.status !== from) {

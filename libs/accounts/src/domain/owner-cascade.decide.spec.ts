@@ -8,7 +8,7 @@ import {
   subaccountCreated,
   subaccountReleased,
 } from './account.fixtures';
-import { causeOvertaken, openSubaccountsOf, reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
+import { causeOvertaken, closeByOwner, followUpOf, openSubaccountsOf, reactivateByOwner, suspendByOwner, upgradeByOwner } from './owner-cascade.decide';
 import { evolve } from './account.state';
 
 describe('owner cascade', () => {
@@ -51,9 +51,33 @@ describe('owner cascade', () => {
     expect(upgradeByOwner(given(subaccountCreated(undefined, undefined, 'Trial'), statusChanged('active', 'closed', 'requested')))).toEqual([]);
   });
 
+  it('closes every open subaccount, a suspended one included, and releases it on its owner', () => {
+    const released = [{ type: 'SubaccountReleased', data: { subaccountSid: SUB_SID } }];
+    expect(closeByOwner(active)).toEqual({ subaccount: [statusChanged('active', 'closed', 'owner_closed')], owner: released });
+    expect(closeByOwner(suspendedOnRequest)).toEqual({ subaccount: [statusChanged('suspended', 'closed', 'owner_closed')], owner: released });
+    const [suspension] = suspendByOwner(active);
+    expect(closeByOwner(evolve(active, suspension)).subaccount).toEqual([statusChanged('suspended', 'closed', 'owner_closed')]);
+    expect(closeByOwner(closed)).toEqual({ subaccount: [], owner: [] });
+  });
+
+  it('follows only the operator’s changes of the owner, each with its own follow-up', () => {
+    const follow = (cause: Parameters<typeof followUpOf>[0]) => followUpOf(cause)?.(active);
+    expect(follow(statusChanged('active', 'suspended', 'operator'))).toEqual({ subaccount: suspendByOwner(active), owner: [] });
+    expect(follow(statusChanged('active', 'closed', 'operator'))).toEqual(closeByOwner(active));
+    expect(follow({ type: 'AccountUpgraded', data: { previous: 'Trial', type: 'Full' } })).toEqual({ subaccount: upgradeByOwner(active), owner: [] });
+    const reactivated = followUpOf(statusChanged('suspended', 'active', 'operator'))!;
+    expect(reactivated(evolve(active, suspendByOwner(active)[0]))).toEqual({ subaccount: [statusChanged('suspended', 'active', 'owner_reactivated')], owner: [] });
+    // A subaccount's own changes, and the cascade's follow-ups, cause nothing.
+    expect(followUpOf(statusChanged('active', 'closed', 'requested'))).toBeNull();
+    expect(followUpOf(statusChanged('active', 'closed', 'owner_closed'))).toBeNull();
+    expect(followUpOf(statusChanged('active', 'suspended', 'owner_suspended'))).toBeNull();
+    expect(followUpOf({ type: 'AccountRenamed', data: { previous: 'a', friendlyName: 'b' } })).toBeNull();
+  });
+
   it('treats a missing stream or a main account as a fault', () => {
     expect(() => suspendByOwner(null)).toThrow();
     expect(() => reactivateByOwner(given(mainAccountCreated()))).toThrow();
+    expect(() => closeByOwner(given(mainAccountCreated()))).toThrow();
   });
 
   it('a suspension or reactivation is overtaken by any later status change of its owner; an upgrade never is', () => {

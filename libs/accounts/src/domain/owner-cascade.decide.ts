@@ -1,11 +1,39 @@
-import { AccountEventType, type AccountStatusChanged, type AccountUpgraded } from './account.events';
+import { AccountEventType, type AccountEvent, type AccountStatusChanged, type AccountUpgraded } from './account.events';
 import type { Account, AccountState } from './account.state';
 
 /**
- * Follow-ups to a main account's suspension, one per subaccount stream (each its own event, caused
- * by the parent's). They never fail on the subaccount's status: whatever is not affected is skipped,
- * so a re-run after a partial cascade is harmless.
+ * Follow-ups to an operator's change of a main account, one per subaccount stream (each its own
+ * event, caused by the parent's). They never fail on the subaccount's status: whatever is not
+ * affected is skipped, so a re-run after a partial cascade is harmless.
  */
+
+/** A follow-up's events for the subaccount's stream and, appended with them, for its owner's. */
+export interface CascadeEvents {
+  readonly subaccount: AccountEvent[];
+  readonly owner: AccountEvent[];
+}
+export type FollowUp = (sub: AccountState) => CascadeEvents;
+
+const onSubaccountOnly =
+  (decide: (sub: AccountState) => AccountEvent[]): FollowUp =>
+  (sub) => ({ subaccount: decide(sub), owner: [] });
+
+/**
+ * Which change of a main account reaches its subaccounts, and as what: null for any other event.
+ * Only the operator's status changes cascade; a subaccount's own (`requested`) never reaches another.
+ */
+export function followUpOf(cause: AccountEvent): FollowUp | null {
+  if (cause.type === AccountEventType.AccountUpgraded) return onSubaccountOnly(upgradeByOwner);
+  if (cause.type !== AccountEventType.AccountStatusChanged || cause.data.reason !== 'operator') return null;
+  switch (cause.data.status) {
+    case 'suspended':
+      return onSubaccountOnly(suspendByOwner);
+    case 'active':
+      return onSubaccountOnly(reactivateByOwner);
+    case 'closed':
+      return closeByOwner;
+  }
+}
 
 export function suspendByOwner(sub: AccountState): AccountStatusChanged[] {
   const account = requireSubaccount(sub);
@@ -35,6 +63,24 @@ export function upgradeByOwner(sub: AccountState): AccountUpgraded[] {
   const account = requireSubaccount(sub);
   if (account.type !== 'Trial' || account.status === 'closed') return [];
   return [{ type: AccountEventType.AccountUpgraded, data: { previous: 'Trial', type: 'Full' } }];
+}
+
+/**
+ * Closes every subaccount still open, a suspended one included: terminal, as its owner's close. It
+ * is released on the owner's stream in the same append, as a subaccount closed on request is.
+ */
+export function closeByOwner(sub: AccountState): CascadeEvents {
+  const account = requireSubaccount(sub);
+  if (account.status === 'closed') return { subaccount: [], owner: [] };
+  return {
+    subaccount: [
+      {
+        type: AccountEventType.AccountStatusChanged,
+        data: { previous: account.status, status: 'closed', reason: 'owner_closed' },
+      },
+    ],
+    owner: [{ type: AccountEventType.SubaccountReleased, data: { subaccountSid: account.sid } }],
+  };
 }
 
 /**

@@ -3,25 +3,23 @@ import { Injectable } from '@nestjs/common';
 import { DuplicateEventIdError, EventStore, type Projection, type RecordedEvent } from '@accountable/event-store';
 import {
   ACCOUNT_STREAM_PREFIX,
-  AccountEventType,
   accountStreamId,
   causeOvertaken,
   fold,
+  followUpOf,
   isAccountEvent,
   openSubaccountsOf,
-  reactivateByOwner,
-  suspendByOwner,
-  upgradeByOwner,
-  type AccountEvent,
-  type AccountState,
+  type CascadeEvents,
+  type FollowUp,
 } from '../domain';
 import { AccountRepository } from '../application/account.repository';
 
-type FollowUp = (sub: AccountState) => AccountEvent[];
+const NO_FOLLOW_UP: CascadeEvents = { subaccount: [], owner: [] };
 
 /**
- * Carries a main account's operator changes (suspend, reactivate, upgrade) to its subaccounts,
- * each as its own event whose causation id is the parent's event.
+ * Carries a main account's operator changes (suspend, reactivate, upgrade, close) to its
+ * subaccounts, each as its own event whose causation id is the parent's event. Which change
+ * cascades, and as what, is the domain's (followUpOf); this is the delivery.
  *
  * Driven by the durable feed with a checkpoint, so a cascade interrupted by a crash resumes
  * where it stopped. Each follow-up event gets an id derived from (parent event, subaccount):
@@ -65,12 +63,7 @@ export class OwnerCascadeProcessManager implements Projection {
 
   private followUpFor(event: RecordedEvent): FollowUp | null {
     if (!event.streamId.startsWith(ACCOUNT_STREAM_PREFIX) || !isAccountEvent(event)) return null;
-    if (event.type === AccountEventType.AccountUpgraded) return upgradeByOwner;
-    if (event.type === AccountEventType.AccountStatusChanged && event.data.reason === 'operator') {
-      if (event.data.status === 'suspended') return suspendByOwner;
-      if (event.data.status === 'active') return reactivateByOwner;
-    }
-    return null;
+    return followUpOf(event);
   }
 
   private async cascade(cause: RecordedEvent, ownerSid: string, subSid: string, followUp: FollowUp): Promise<void> {
@@ -88,9 +81,14 @@ export class OwnerCascadeProcessManager implements Projection {
         },
         decide: async (accounts, executor) => {
           const later = await this.store.readStream(accountStreamId(ownerSid), { fromVersion: cause.streamVersion + 1 }, executor);
-          const events = causeOvertaken(cause, later) ? [] : followUp(accounts.get(subSid));
+          const events = causeOvertaken(cause, later) ? NO_FOLLOW_UP : followUp(accounts.get(subSid));
+          // The owner's events of a follow-up (a close's release) get ids numbered on from the subaccount's.
+          const first = events.subaccount.length;
           return {
-            changes: [{ sid: subSid, events, eventIds: events.map((_, i) => followUpEventId(cause.eventId, subSid, i)) }],
+            changes: [
+              { sid: subSid, events: events.subaccount, eventIds: events.subaccount.map((_, i) => followUpEventId(cause.eventId, subSid, i)) },
+              { sid: ownerSid, events: events.owner, eventIds: events.owner.map((_, i) => followUpEventId(cause.eventId, subSid, first + i)) },
+            ],
             result: () => undefined,
           };
         },

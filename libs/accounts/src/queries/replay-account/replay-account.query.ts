@@ -28,7 +28,7 @@ export interface ReplayStep {
   };
   /** The event that caused this one (an owner cascade's parent), by id; null for a direct change. */
   causation_id: string | null;
-  /** AccountStatusChanged: `requested`, `operator`, `owner_suspended` or `owner_reactivated`. */
+  /** AccountStatusChanged: one of STATUS_CHANGE_REASONS. */
   reason: string | null;
   /** SubaccountAdded / SubaccountReleased: the subaccount the bookkeeping is about. */
   subaccount_sid: string | null;

@@ -40,10 +40,16 @@ export interface AuditEntry {
   eventDate: Date;
 }
 
-/** Exported for the rebuild's SQL load (AuditHistoryProjection.loadRange), which must say the same. */
-export const REASON_TEXT: Partial<Record<StatusChangeReason, string>> = {
+/**
+ * Exported for the rebuild's SQL load (AuditHistoryProjection.loadRange), which must say the same.
+ * Every reason, so that a new one is a compile error here until it says what it means.
+ */
+export const REASON_TEXT: Readonly<Record<StatusChangeReason, string>> = {
+  requested: '',
+  operator: '',
   owner_suspended: ' (its owner account was suspended)',
   owner_reactivated: ' (its owner account was reactivated)',
+  owner_closed: ' (its owner account was closed)',
 };
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
@@ -82,6 +88,7 @@ export function auditEntryOf(event: RecordedEvent): AuditEntry | null {
       break;
     case AccountEventType.AccountStatusChanged:
       eventData = { status: { previous: event.data.previous, updated: event.data.status } };
+      // `?? ''`: a stored reason this version does not know (the SQL load's CASE ends in '' too).
       description = `Status changed from ${event.data.previous} to ${event.data.status}${REASON_TEXT[event.data.reason] ?? ''}`;
       break;
     case AccountEventType.AccountUpgraded:

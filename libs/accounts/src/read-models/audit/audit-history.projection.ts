@@ -29,7 +29,8 @@ export const SQL_DECLINED: readonly AccountEventType[] = [
   T.AuthTokenPromoted,
 ];
 const AUDITED = SQL_AUDITED;
-const KNOWN_REASONS = ['requested', 'operator', 'owner_suspended', 'owner_reactivated'] as const;
+/** The SQL load writes REASON_TEXT's suffix for these; a status change with any other reason is declined. */
+const KNOWN_REASONS = Object.keys(REASON_TEXT);
 const METADATA = {
   actor_type: 'actorType',
   actor_sid: 'actorSid',
