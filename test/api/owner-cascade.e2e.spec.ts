@@ -158,7 +158,7 @@ describe('Owner cascade: operator changes reach the subaccounts', () => {
     expect(rows[0].status).toBe('suspended');
 
     // The same rule, straight through the command bus: every status, by the owner.
-    for (const status of ['active', 'suspended', 'closed']) {
+    for (const status of ['active', 'suspended', 'closed'] as const) {
       const error = await commands
         .execute(new UpdateAccountCommand(sub.sid, { status }, { actorType: 'account', actorSid: main.sid, source: 'api' }))
         .catch((e: unknown) => e);

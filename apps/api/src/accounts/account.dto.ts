@@ -26,7 +26,10 @@ export class UpdateAccountDto {
   @StorableText()
   FriendlyName?: string;
 
-  /** `active`, `suspended` or `closed`; checked by the controller so that a bad value is 21475. */
+  /**
+   * `active`, `suspended` or `closed`. Checked once, by the controller's parseAccountStatus (a bad
+   * value is 21475, not class-validator's 20002); the domain takes only an AccountStatus.
+   */
   @ApiPropertyOptional({ enum: ['active', 'suspended', 'closed'], description: 'Only the owner changes a subaccount’s status; `closed` is final', type: String })
   @IsOptional()
   Status?: unknown;

@@ -10,7 +10,6 @@ const EXPECTED: Record<AccountRuleReason, [status: number, code: number]> = {
   friendly_name_invalid: [400, 20002],
   not_main_account: [400, 21101],
   subaccount_limit: [400, 21480],
-  status_invalid: [400, 21475],
   main_status_change: [400, 21477],
   self_status_change: [403, 20006],
   owner_suspended: [400, 21476],

@@ -15,7 +15,6 @@ export const RULE_ERRORS = {
   friendly_name_invalid: 'invalidParameter',
   not_main_account: 'subaccountCannotCreateSubaccount',
   subaccount_limit: 'subaccountLimitReached',
-  status_invalid: 'invalidStatus',
   main_status_change: 'cannotChangeOwnStatus',
   self_status_change: 'forbidden',
   owner_suspended: 'parentSuspended',

@@ -2,14 +2,14 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type AccountsReadAhead, AccountRepository } from '../application/account.repository';
 import type { CommandContext } from '../application/command-context';
 import type { IdempotencyKey } from '../application/idempotency.store';
-import { AccountRuleError, decideUpdate } from '../domain';
+import { AccountRuleError, decideUpdate, type AccountStatus } from '../domain';
 import { type AccountRecord, AccountReader } from '../read-models/account/account.reader';
 
 /** One POST to an account: rename, change status, or both, atomically. */
 export class UpdateAccountCommand extends Command<AccountRecord> {
   constructor(
     readonly targetSid: string,
-    readonly changes: { friendlyName?: string; status?: string },
+    readonly changes: { friendlyName?: string; status?: AccountStatus },
     readonly context: CommandContext & { actorSid: string },
     /** A retry under the same key gets the first answer back, even if the account changed since. */
     readonly idempotency?: IdempotencyKey,

@@ -1,11 +1,5 @@
 import { AccountRuleError } from './account.errors';
-import {
-  AccountEventType,
-  ACCOUNT_STATUSES,
-  isAccountStatus,
-  type AccountEvent,
-  type AccountRenamed,
-} from './account.events';
+import { AccountEventType, type AccountEvent, type AccountRenamed, type AccountStatus } from './account.events';
 import type { Account, AccountState } from './account.state';
 import { assertValidFriendlyName } from './friendly-name.rules';
 
@@ -39,17 +33,14 @@ export function renameAccount(command: RenameAccount, state: AccountState): Acco
 }
 
 export interface ChangeStatus {
-  /** Raw from the request: validated here. */
-  readonly status: string;
+  /** Parsed at the edge (the API's parseAccountStatus: anything else is 400 21475 there). */
+  readonly status: AccountStatus;
   readonly actorSid: string;
 }
 
 /** `owner` is the target's owner, null when the target is a main account. */
 export function changeStatus(command: ChangeStatus, target: AccountState, owner: AccountState): AccountUpdateEvents {
   const status = command.status;
-  if (!isAccountStatus(status)) {
-    throw new AccountRuleError('status_invalid', `Status must be one of ${ACCOUNT_STATUSES.join(', ')}`);
-  }
   const account = requireOpen(target);
   if (account.isMain) {
     throw new AccountRuleError('main_status_change', 'A main account cannot change its own status');
@@ -81,13 +72,13 @@ export function changeStatus(command: ChangeStatus, target: AccountState, owner:
 /** One POST to the account: either parameter may be absent. */
 export interface UpdateAccount {
   readonly friendlyName?: string;
-  readonly status?: string;
+  readonly status?: AccountStatus;
   readonly actorSid: string;
 }
 
 /**
- * All or nothing: both decisions run before any event is returned, so a bad Status with a good
- * FriendlyName changes nothing. A rename is ordered before the status change it came with.
+ * All or nothing: both decisions run before any event is returned, so a refused status change with
+ * a good FriendlyName changes nothing. A rename is ordered before the status change it came with.
  */
 export function decideUpdate(command: UpdateAccount, target: AccountState, owner: AccountState): AccountUpdateEvents {
   const renamed =

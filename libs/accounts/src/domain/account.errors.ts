@@ -11,7 +11,6 @@ export type AccountRuleReason =
   | 'friendly_name_invalid'
   | 'not_main_account'
   | 'subaccount_limit'
-  | 'status_invalid'
   | 'main_status_change'
   | 'self_status_change'
   | 'owner_suspended'
