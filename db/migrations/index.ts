@@ -13,6 +13,7 @@ import * as m0011 from './0011_ledger';
 import * as m0013 from './0013_events_sealing_key';
 import * as m0014 from './0014_api_keys';
 import * as m0015 from './0015_secondary_auth_token';
+import * as m0016 from './0016_event_streams';
 import * as m0017 from './0017_commit_command';
 import * as m0018 from './0018_append_to_streams';
 
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0013_events_sealing_key': m0013,
   '0014_api_keys': m0014,
   '0015_secondary_auth_token': m0015,
+  '0016_event_streams': m0016,
   '0017_commit_command': m0017,
   '0018_append_to_streams': m0018,
 };

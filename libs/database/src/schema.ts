@@ -152,6 +152,53 @@ export interface LedgerHeadsTable {
   signature: Buffer;
 }
 
+/** Event Streams sinks (migration 0016): current state of the `event-streams-AC…` streams, plus delivery state. */
+export interface EventSinksTable {
+  sid: string;
+  account_sid: string;
+  owner_account_sid: string;
+  description: string;
+  sink_type: 'webhook' | 'nats';
+  sink_configuration: Record<string, unknown>;
+  destination_password_sealed: string | null;
+  status: 'initialized' | 'validating' | 'active' | 'failed';
+  test_id: string | null;
+  date_created: Date;
+  date_updated: Date;
+  /** xid8 as a decimal string. */
+  created_transaction_id: string;
+  created_position: number;
+  failure_count: Generated<number>;
+  first_failure_at: Date | null;
+  last_failure_at: Date | null;
+  last_failure_code: number | null;
+  last_failure_message: string | null;
+  last_delivered_at: Date | null;
+  delivered_count: Generated<number>;
+  dropped_count: Generated<number>;
+}
+
+/** Event Streams subscriptions (migration 0016); one per sink. */
+export interface EventSubscriptionsTable {
+  sid: string;
+  account_sid: string;
+  owner_account_sid: string;
+  sink_sid: string;
+  description: string;
+  date_created: Date;
+  date_updated: Date;
+  created_transaction_id: string;
+  created_position: number;
+}
+
+/** The event types a subscription selects, each at one schema version (migration 0016). */
+export interface EventSubscribedTypesTable {
+  subscription_sid: string;
+  type: string;
+  schema_version: number;
+  account_sid: string;
+}
+
 export interface EventStoreTables {
   streams: StreamsTable;
   events: EventsTable;
@@ -168,6 +215,9 @@ export interface Database extends EventStoreTables {
   idempotency_keys: IdempotencyKeysTable;
   ledger_leaves: LedgerLeavesTable;
   ledger_heads: LedgerHeadsTable;
+  event_sinks: EventSinksTable;
+  event_subscriptions: EventSubscriptionsTable;
+  event_subscribed_types: EventSubscribedTypesTable;
 }
 
 export type { Generated };

@@ -2,3 +2,4 @@ export * from './catalog';
 export * from './egress';
 export * from './webhook';
 export * from './nats';
+export * from './resources';

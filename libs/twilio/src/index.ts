@@ -13,3 +13,4 @@ export * from './account-history.resource';
 export * from './representations';
 export * from './api-key.resource';
 export * from './auth-token.resource';
+export * from './event-streams/event-streams.resources';

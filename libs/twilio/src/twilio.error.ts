@@ -66,6 +66,24 @@ export const TWILIO_ERROR_CATALOG = {
   invalidApiKeySid: { status: 400, code: 70002, message: 'Invalid Sid provided in the request' },
   /** The status is UNVERIFIED (CREDENTIALS.md §5): 400, as the other limits. */
   apiKeyLimitReached: { status: 400, code: 70151, message: 'Maximum Number Of API Keys Exceeded' },
+  /** Twilio's v1 "Missing required parameter X in the post body" (EVENT-STREAMS.md §7). */
+  missingParameter: { status: 400, code: 20001, message: 'Missing required parameter' },
+  // Event Streams (ERRDICT, product "Events"). Statuses other than 91005's 400 are UNVERIFIED:
+  // not found → 404, everything else → 400 (EVENT-STREAMS.md §7, INFERENCE).
+  sinkCreateFailed: { status: 400, code: 91000, message: 'Sink creation failed' },
+  sinkNotFound: { status: 404, code: 91001, message: 'Sink not found' },
+  sinkLimitReached: { status: 400, code: 91003, message: 'Maximum number of sinks reached' },
+  sinkTestNotFound: { status: 400, code: 91004, message: 'Test event cannot be found' },
+  sinkTestIdInvalid: { status: 400, code: 91005, message: 'Test ID is invalid' },
+  sinkSidInvalid: { status: 400, code: 91006, message: 'Invalid Sink Sid' },
+  sinkInUse: { status: 400, code: 91007, message: 'Sink is in use' },
+  sinkNotActive: { status: 400, code: 91100, message: 'Sink is not active' },
+  subscriptionInvalid: { status: 400, code: 91101, message: 'Invalid subscription' },
+  subscriptionNotFound: { status: 404, code: 91102, message: 'Subscription not found' },
+  subscriptionTypesEmpty: { status: 400, code: 91103, message: 'The list of event types is empty' },
+  eventTypeNotFound: { status: 400, code: 91104, message: 'Event type not found' },
+  schemaNotFound: { status: 404, code: 91202, message: 'Schema or event type not found' },
+  schemaDeleteNotAllowed: { status: 405, code: 91203, message: 'Schemas cannot be deleted' },
   tooManyRequests: { status: 429, code: 20429, message: 'Too Many Requests' },
   internal: { status: 500, code: 20500, message: 'Internal Server Error' },
   unavailable: { status: 503, code: 20503, message: 'Service Unavailable' },
