@@ -10,6 +10,8 @@ import { AccountHistoryController } from './accounts/account-history.controller'
 import { AccountsController } from './accounts/accounts.controller';
 import { VersionController } from './accounts/version.controller';
 import { EventsController } from './events/events.controller';
+import { SinksController } from './event-streams/sinks.controller';
+import { EventStreamsCommands, EventStreamsReader } from '@accountable/event-streams';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { AuthTokensController } from './auth-tokens/auth-tokens.controller';
 import { LedgerController } from './ledger/ledger.controller';
@@ -51,13 +53,13 @@ export class AppModule {
         AccountsModule,
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController, LedgerController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController, LedgerController, SinksController] : []), HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
-        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, PublicUrl] : []),
+        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, PublicUrl, EventStreamsCommands, EventStreamsReader] : []),
         MetricsService,
         // Background work: the projections, and deleting expired Idempotency-Keys.
         ...(projector ? [ProjectorService, IdempotencyKeyPruner] : []),

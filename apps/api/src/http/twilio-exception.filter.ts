@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAccountRuleError, isIdempotencyKeyReusedError } from '@accountable/accounts';
+import { isEventStreamsRuleError } from '@accountable/event-streams';
 import {
   errorBody,
   isTwilioError,
@@ -11,7 +12,7 @@ import {
   WWW_AUTHENTICATE,
 } from '@accountable/twilio';
 import { recordFailure } from '../observability/logging';
-import { twilioErrorOfRule } from './rule-errors';
+import { twilioErrorOfEventStreamsRule, twilioErrorOfRule } from './rule-errors';
 
 /**
  * PostgreSQL SQLSTATEs and socket errors that mean "the database cannot serve this now": a lost
@@ -52,6 +53,7 @@ export class TwilioExceptionFilter implements ExceptionFilter {
   private toTwilioError(exception: unknown, request: FastifyRequest): TwilioError {
     if (isTwilioError(exception)) return exception;
     if (isAccountRuleError(exception)) return twilioErrorOfRule(exception, pathOf(request));
+    if (isEventStreamsRuleError(exception)) return twilioErrorOfEventStreamsRule(exception, pathOf(request));
     if (isIdempotencyKeyReusedError(exception)) return TwilioErrors.idempotencyKeyReused(exception.message);
     if (exception instanceof HttpException) return this.fromHttpException(exception, request);
     const fastifyCode = (exception as { code?: string; statusCode?: number })?.code;

@@ -8,7 +8,7 @@ import { DB } from '@accountable/platform';
 import { Keyring } from '@accountable/secrets';
 import * as decide from './event-streams.decide';
 import { eventStreamsStreamId, type EventStreamsEvent } from './event-streams.events';
-import { EVENT_TYPE_CATALOG, type EventTypeCatalog } from './event-type-catalog';
+import type { EventTypeCatalog } from './event-type-catalog';
 import { applyEventStreamsEvent, loadEventStreamsState } from './event-streams.rows';
 import { EventStreamsReader, type SinkRecord, type SubscriptionRecord } from './event-streams.reader';
 import type { ParsedSinkConfiguration } from './sink-configuration';
@@ -28,7 +28,6 @@ export class EventStreamsCommands {
     private readonly store: EventStore,
     private readonly keyring: Keyring,
     private readonly reader: EventStreamsReader,
-    @Inject(EVENT_TYPE_CATALOG) private readonly catalog: EventTypeCatalog,
   ) {}
 
   async createSink(
@@ -66,9 +65,14 @@ export class EventStreamsCommands {
     await this.decideOn(sink.accountSid, (state) => decide.validateSink({ sinkSid: sink.sid, testId }, state), context);
   }
 
-  async createSubscription(input: Omit<decide.CreateSubscriptionInput, 'subscriptionSid'> & { accountSid: string }, context: CommandContext): Promise<SubscriptionRecord> {
+  /** `catalog`: the event types a subscription may name (types are checked against it). */
+  async createSubscription(
+    input: Omit<decide.CreateSubscriptionInput, 'subscriptionSid'> & { accountSid: string },
+    catalog: EventTypeCatalog,
+    context: CommandContext,
+  ): Promise<SubscriptionRecord> {
     const subscriptionSid = newSubscriptionSid();
-    await this.decideOn(input.accountSid, (state) => decide.createSubscription({ ...input, subscriptionSid }, state, this.catalog), context);
+    await this.decideOn(input.accountSid, (state) => decide.createSubscription({ ...input, subscriptionSid }, state, catalog), context);
     return this.mustFindSubscription(subscriptionSid);
   }
 
@@ -85,12 +89,22 @@ export class EventStreamsCommands {
     await this.decideOn(subscription.accountSid, (state) => decide.deleteSubscription({ subscriptionSid: subscription.sid }, state), context);
   }
 
-  async addSubscribedEvent(subscription: SubscriptionRecord, type: string, schemaVersion: number | undefined, context: CommandContext): Promise<void> {
-    await this.decideOn(subscription.accountSid, (state) => decide.addSubscribedEvent({ subscriptionSid: subscription.sid, type, schemaVersion }, state, this.catalog), context);
+  async addSubscribedEvent(
+    subscription: SubscriptionRecord,
+    added: { type: string; schemaVersion?: number },
+    catalog: EventTypeCatalog,
+    context: CommandContext,
+  ): Promise<void> {
+    await this.decideOn(subscription.accountSid, (state) => decide.addSubscribedEvent({ subscriptionSid: subscription.sid, ...added }, state, catalog), context);
   }
 
-  async updateSubscribedEvent(subscription: SubscriptionRecord, type: string, schemaVersion: number | undefined, context: CommandContext): Promise<void> {
-    await this.decideOn(subscription.accountSid, (state) => decide.updateSubscribedEvent({ subscriptionSid: subscription.sid, type, schemaVersion }, state, this.catalog), context);
+  async updateSubscribedEvent(
+    subscription: SubscriptionRecord,
+    changed: { type: string; schemaVersion?: number },
+    catalog: EventTypeCatalog,
+    context: CommandContext,
+  ): Promise<void> {
+    await this.decideOn(subscription.accountSid, (state) => decide.updateSubscribedEvent({ subscriptionSid: subscription.sid, ...changed }, state, catalog), context);
   }
 
   async removeSubscribedEvent(subscription: SubscriptionRecord, type: string, context: CommandContext): Promise<void> {
