@@ -1,3 +1,4 @@
+import type { V1PageMeta } from './list-paging';
 import { MONITOR_VERSION_PATH, type MonitorEvent } from './monitor-event.resource';
 import { trimBaseUrl, withQuery } from './query-string.util';
 
@@ -23,15 +24,7 @@ export interface EventsPageInput {
 
 export interface EventsPage {
   events: MonitorEvent[];
-  meta: {
-    page: number;
-    page_size: number;
-    first_page_url: string;
-    previous_page_url: string | null;
-    url: string;
-    next_page_url: string | null;
-    key: 'events';
-  };
+  meta: V1PageMeta<'events'>;
 }
 
 /** Parameter order follows the spec's example URLs. */

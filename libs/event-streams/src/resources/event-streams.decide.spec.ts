@@ -1,7 +1,7 @@
 import * as decide from './event-streams.decide';
 import type { EventStreamsState } from './event-streams.decide';
-import { EventStreamsRuleError } from './event-streams.errors';
 import type { EventTypeDefinition } from '../catalog';
+import { reasonOf } from './event-streams.fixtures';
 import type { EventTypeCatalog } from './event-type-catalog';
 import { parseSinkConfiguration } from './sink-configuration';
 
@@ -33,16 +33,6 @@ function given(sinks: Record<string, Partial<SinkState>> = {}, subscriptions: Re
     sinks: new Map(Object.entries(sinks).map(([sid, s]) => [sid, { status: 'active', testId: null, subscriptionSid: null, ...s }])),
     subscriptions: new Map(Object.entries(subscriptions).map(([sid, s]) => [sid, { sinkSid: s.sinkSid, types: new Map(Object.entries(s.types)) }])),
   };
-}
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof EventStreamsRuleError) return error.reason;
-    throw error;
-  }
-  throw new Error('no rule was broken');
 }
 
 const webhook = parseSinkConfiguration('webhook', '{"destination":"https://example.com/x","method":"POST","batch_events":false}');

@@ -1,15 +1,5 @@
-import { EventStreamsRuleError } from './event-streams.errors';
+import { reasonOf } from './event-streams.fixtures';
 import { MAX_SINK_CONFIGURATION_CHARS, parseSinkConfiguration, sinkDestinations } from './sink-configuration';
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof EventStreamsRuleError) return error.reason;
-    throw error;
-  }
-  throw new Error('accepted');
-}
 
 const hook = (config: Record<string, unknown>) => JSON.stringify({ destination: 'https://example.com/hook', method: 'POST', batch_events: true, ...config });
 

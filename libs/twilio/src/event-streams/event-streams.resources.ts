@@ -1,4 +1,5 @@
 import { formatIso8601Seconds } from '../twilio-date.format';
+import type { V1PageMeta } from '../list-paging';
 import { trimBaseUrl, withQuery } from '../query-string.util';
 
 /**
@@ -190,20 +191,8 @@ export function toSchemaResource(schemaId: string, latest: SchemaVersionView, ba
   };
 }
 
-/** The v1 list envelope; twilio-node finds the array through `meta.key`. */
-export interface V1Page<K extends string, T> {
-  meta: {
-    page: number;
-    page_size: number;
-    first_page_url: string;
-    previous_page_url: string | null;
-    url: string;
-    next_page_url: string | null;
-    key: K;
-  };
-}
-
-export type V1List<K extends string, T> = V1Page<K, T> & { [P in K]: T[] };
+/** The v1 list envelope: the items under `key`, and the paging. */
+export type V1List<K extends string, T> = { meta: V1PageMeta<K> } & { [P in K]: T[] };
 
 export interface V1PageInput<T> {
   key: string;
