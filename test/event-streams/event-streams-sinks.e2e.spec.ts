@@ -24,7 +24,7 @@ async function configurationEvents(t: TestApp, accountSid: string): Promise<Stor
   return rows;
 }
 
-const webhook = (destination = 'https://example.com/hook') => ({ destination, method: 'POST', batch_events: false });
+const webhook = (destination = 'http://127.0.0.1:9/hook') => ({ destination, method: 'POST', batch_events: false });
 const nats = { servers: ['nats://127.0.0.1:4222'], subject_prefix: 'accountable', stream: 'ACCOUNTABLE' };
 
 describe('Event Streams sinks (events.twilio.com/v1/Sinks) through twilio-node and on the wire', () => {
@@ -35,7 +35,8 @@ describe('Event Streams sinks (events.twilio.com/v1/Sinks) through twilio-node a
   let stranger: AccountRecord;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Sinks point at this machine; EGRESS_ALLOW lets exactly 127.0.0.1 through the SSRF guard.
+    t = await startTestApp({ env: { EGRESS_ALLOW: '127.0.0.1' } });
     main = await t.createMain('Main', 'Full');
     stranger = await t.createMain('Stranger', 'Full');
     const accounts = eventsClient(t, main).api.v2010.accounts;
@@ -83,10 +84,10 @@ describe('Event Streams sinks (events.twilio.com/v1/Sinks) through twilio-node a
   it('a destination password is kept sealed: masked in answers, absent from the log', async () => {
     const created = await raw(t, '/v1/Sinks', {
       as: main,
-      body: { Description: 'basic auth', SinkType: 'webhook', SinkConfiguration: JSON.stringify(webhook('https://user:s3cr3t-pass@example.com/hook')) },
+      body: { Description: 'basic auth', SinkType: 'webhook', SinkConfiguration: JSON.stringify(webhook('https://user:s3cr3t-pass@127.0.0.1/hook')) },
     });
     expect(created.status).toBe(201);
-    expect(created.json.sink_configuration.destination).toBe('https://user:****@example.com/hook');
+    expect(created.json.sink_configuration.destination).toBe('https://user:****@127.0.0.1/hook');
     expect(created.text).not.toContain('s3cr3t-pass');
     const { rows } = await t.database.pool.query<{ text: string }>(`SELECT data::text AS text FROM events WHERE stream_id = $1`, [`event-streams-${main.sid}`]);
     expect(rows.length).toBeGreaterThan(0);
@@ -125,6 +126,22 @@ describe('Event Streams sinks (events.twilio.com/v1/Sinks) through twilio-node a
     expect(response.json).toMatchObject({ status, code, more_info: `https://www.twilio.com/docs/errors/${code}` });
     expect(response.status).toBe(status);
     expect((await t.database.pool.query('SELECT count(*)::int AS n FROM event_sinks')).rows).toEqual(before.rows);
+  });
+
+  it.each([
+    ['a private address', webhook('http://10.0.0.1/hook')],
+    ['the cloud metadata service', webhook('http://169.254.169.254/latest/meta-data/')],
+    ['loopback not in EGRESS_ALLOW', webhook('http://127.0.0.2/hook')],
+    ['loopback written as a number', webhook('http://2130706434/hook')],
+    ['IPv6 loopback', webhook('http://[::1]/hook')],
+    ['an IPv4-mapped IPv6 private address', webhook('http://[::ffff:10.0.0.1]/hook')],
+    ['a name that does not resolve', webhook('http://sink.invalid/hook')],
+    ['a NATS server on a private address', { ...nats, servers: ['nats://10.1.2.3:4222'] }],
+  ])('an SSRF destination is refused (91000): %s', async (_, configuration) => {
+    const sinkType = 'servers' in configuration ? 'nats' : 'webhook';
+    const response = await raw(t, '/v1/Sinks', { as: main, body: { Description: 'ssrf', SinkType: sinkType, SinkConfiguration: JSON.stringify(configuration) } });
+    expect(response.json).toMatchObject({ status: 400, code: 91000 });
+    expect(response.json.message).toMatch(/refused/);
   });
 
   it('a repeated parameter, a malformed sid, an unknown sid, unsupported methods', async () => {

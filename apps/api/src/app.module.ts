@@ -10,8 +10,10 @@ import { AccountHistoryController } from './accounts/account-history.controller'
 import { AccountsController } from './accounts/accounts.controller';
 import { VersionController } from './accounts/version.controller';
 import { EventsController } from './events/events.controller';
+import { EventTypesController } from './event-streams/event-types.controller';
 import { SinksController } from './event-streams/sinks.controller';
-import { EventStreamsCommands, EventStreamsReader } from '@accountable/event-streams';
+import { SubscriptionsController } from './event-streams/subscriptions.controller';
+import { EVENT_TYPE_CATALOG, EVENT_TYPES, EventStreamsCommands, EventStreamsReader, SCHEMA_VERSIONS } from '@accountable/event-streams';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { AuthTokensController } from './auth-tokens/auth-tokens.controller';
 import { LedgerController } from './ledger/ledger.controller';
@@ -53,13 +55,14 @@ export class AppModule {
         AccountsModule,
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController, LedgerController, SinksController] : []), HealthController, MetricsController],
+      controllers: [...(api ? [VersionController, AccountsController, AccountHistoryController, EventsController, ApiKeysController, AuthTokensController, LedgerController, SinksController, SubscriptionsController, EventTypesController] : []), HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: TwilioExceptionFilter },
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
         ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, PublicUrl, EventStreamsCommands, EventStreamsReader] : []),
+        ...(api ? [{ provide: EVENT_TYPE_CATALOG, useValue: { types: EVENT_TYPES, schemaVersions: SCHEMA_VERSIONS } }] : []),
         MetricsService,
         // Background work: the projections, and deleting expired Idempotency-Keys.
         ...(projector ? [ProjectorService, IdempotencyKeyPruner] : []),

@@ -1,9 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBasicAuth, ApiExcludeEndpoint, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { canSee, type Caller, type CommandContext } from '@accountable/accounts';
-import { EventStreamsCommands, EventStreamsReader, EventStreamsRuleError, parseSinkConfiguration, type SinkRecord } from '@accountable/event-streams';
+import {
+  assertSinkReachable,
+  EgressPolicy,
+  EventStreamsCommands,
+  EventStreamsReader,
+  EventStreamsRuleError,
+  parseSinkConfiguration,
+  type SinkRecord,
+} from '@accountable/event-streams';
+import { RUNTIME, type Runtime } from '@accountable/platform';
 import { parsePage, parsePageSize, toSinkResource, toV1Page, TwilioErrors, type SinkResource, type V1List } from '@accountable/twilio';
 import { AuthCaller, Authenticated } from '../http/basic-auth';
 import { PublicUrl } from '../http/public-url';
@@ -21,12 +30,18 @@ import { bodyOf, inUseFilter, pathOf, requiredText, sinkSidOf, sinkStatusFilter 
 @ApiResponse({ status: 401, description: 'No or wrong credentials (20003)', type: TwilioErrorSchema })
 @Controller('v1')
 export class SinksController {
+  /** EGRESS_ALLOW's policy: where a sink may send (checked at creation; delivery checks again). */
+  private readonly egress: EgressPolicy;
+
   constructor(
     private readonly commands: EventStreamsCommands,
     private readonly reader: EventStreamsReader,
     private readonly queries: QueryBus,
     private readonly publicUrl: PublicUrl,
-  ) {}
+    @Inject(RUNTIME) runtime: Runtime,
+  ) {
+    this.egress = EgressPolicy.allowing(runtime.config.EGRESS_ALLOW);
+  }
 
   @Get('Sinks')
   @ApiOperation({ operationId: 'ListSink', summary: 'The caller’s sinks (and its subaccounts’), oldest first; InUse, Status filters' })
@@ -54,7 +69,7 @@ export class SinksController {
 
   @Post('Sinks')
   @ApiOperation({ operationId: 'CreateSink', summary: 'A new sink: webhook (Twilio’s) or nats (ours)' })
-  @ApiResponse({ status: 400, description: 'Missing parameter (20001), bad configuration or type (91000), too many sinks (91003)', type: TwilioErrorSchema })
+  @ApiResponse({ status: 400, description: 'Missing parameter (20001), bad configuration or type, a destination EGRESS_ALLOW refuses (91000), too many sinks (91003)', type: TwilioErrorSchema })
   @HttpCode(201)
   @Authenticated(undefined, { apiKeys: true })
   async create(@AuthCaller() caller: Caller, @Body() body: unknown, @ApiContext() context: CommandContext): Promise<SinkResource> {
@@ -63,6 +78,7 @@ export class SinksController {
     const sinkType = requiredText(params, 'SinkType');
     if (params.SinkConfiguration === undefined || params.SinkConfiguration === '') throw missingConfiguration();
     const parsed = parseSinkConfiguration(sinkType, params.SinkConfiguration);
+    await assertSinkReachable(parsed.configuration, this.egress);
     const sink = await this.commands.createSink({ accountSid: caller.sid, ownerAccountSid: await ownerAccountOf(this.queries, caller), description, parsed }, context);
     return toSinkResource(sink, this.publicUrl.base);
   }

@@ -5,3 +5,4 @@ export * from './sink-configuration';
 export { checkDescription, MAX_DESCRIPTION_CHARS, MAX_SINKS_PER_ACCOUNT, type EventStreamsState } from './event-streams.decide';
 export { EventStreamsCommands, newSinkSid, newSubscriptionSid } from './event-streams.commands';
 export { EventStreamsReader, type SinkRecord, type SubscriptionRecord, type SubscribedEventRecord, type RecordPage } from './event-streams.reader';
+export { assertSinkReachable } from './sink-egress';

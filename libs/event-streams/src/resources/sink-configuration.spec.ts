@@ -40,8 +40,8 @@ describe('sink configuration', () => {
   const nats = (config: Record<string, unknown>) => JSON.stringify({ servers: ['nats://127.0.0.1:4222'], subject_prefix: 'accountable.events', stream: 'ACCOUNTABLE', ...config });
 
   it('nats: servers, subject_prefix, stream; servers normalised', () => {
-    expect(parseSinkConfiguration('nats', nats({ servers: ['nats://127.0.0.1:4222/', 'tls://nats.example.com:4443'] })).configuration).toEqual({
-      servers: ['nats://127.0.0.1:4222', 'tls://nats.example.com:4443'],
+    expect(parseSinkConfiguration('nats', nats({ servers: ['nats://127.0.0.1:4222/', 'nats://nats.example.com:4443'] })).configuration).toEqual({
+      servers: ['nats://127.0.0.1:4222', 'nats://nats.example.com:4443'],
       subject_prefix: 'accountable.events',
       stream: 'ACCOUNTABLE',
     });
@@ -51,6 +51,7 @@ describe('sink configuration', () => {
     ['no servers', nats({ servers: [] })],
     ['six servers', nats({ servers: Array.from({ length: 6 }, (_, i) => `nats://h${i}:4222`) })],
     ['an http server', nats({ servers: ['http://127.0.0.1:4222'] })],
+    ['a tls server (not offered)', nats({ servers: ['tls://127.0.0.1:4222'] })],
     ['credentials in a server', nats({ servers: ['nats://u:p@127.0.0.1:4222'] })],
     ['a wildcard subject', nats({ subject_prefix: 'a.*' })],
     ['an empty subject token', nats({ subject_prefix: 'a..b' })],

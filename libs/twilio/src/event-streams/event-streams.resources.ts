@@ -147,6 +147,8 @@ export interface SchemaVersionView {
   schemaId: string;
   version: number;
   dateCreated: Date;
+  /** Where the JSON Schema document is served (ours: `…/Versions/{N}/Raw`; Twilio's: events-schemas.twilio.com). */
+  raw: string;
 }
 
 export interface SchemaVersionResource {
@@ -157,18 +159,13 @@ export interface SchemaVersionResource {
   raw: string;
 }
 
-/** `raw`: where the JSON Schema document itself is served (our `…/Versions/{N}/Raw`; Twilio's is events-schemas.twilio.com). */
-export function schemaVersionRawUrl(baseUrl: string, schemaId: string, version: number): string {
-  return `${trimBaseUrl(baseUrl)}${V1}/Schemas/${encodeURIComponent(schemaId)}/Versions/${version}/Raw`;
-}
-
 export function toSchemaVersionResource(view: SchemaVersionView, baseUrl: string): SchemaVersionResource {
   return {
     id: view.schemaId,
     schema_version: view.version,
     date_created: formatIso8601Seconds(view.dateCreated),
     url: `${trimBaseUrl(baseUrl)}${V1}/Schemas/${encodeURIComponent(view.schemaId)}/Versions/${view.version}`,
-    raw: schemaVersionRawUrl(baseUrl, view.schemaId, view.version),
+    raw: view.raw,
   };
 }
 
@@ -180,7 +177,7 @@ export interface SchemaResource {
   latest_version: number;
 }
 
-export function toSchemaResource(schemaId: string, latest: SchemaVersionView, baseUrl: string): SchemaResource {
+export function toSchemaResource(schemaId: string, latest: Pick<SchemaVersionView, 'version' | 'dateCreated'>, baseUrl: string): SchemaResource {
   const url = `${trimBaseUrl(baseUrl)}${V1}/Schemas/${encodeURIComponent(schemaId)}`;
   return {
     id: schemaId,
