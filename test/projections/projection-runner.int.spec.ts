@@ -300,4 +300,35 @@ describe('ProjectionRunner', () => {
       }
     });
   });
+
+  describe('projections added and removed while running (Event Streams sinks)', () => {
+    const quick = { pollIntervalMs: 50, leaderRetryMs: 50 };
+
+    it('an added projection is led and applied; removed, it stops at a checkpoint and its leadership goes to another process', async () => {
+      const name = 'dynamic';
+      const a = new ProjectionRunner(t.db, store, [], { connectionString: t.url, ...quick });
+      const b = new ProjectionRunner(t.db, store, [projection(name, { runner: 'b' })], { connectionString: t.url, ...quick });
+      try {
+        a.start();
+        a.add(projection(name, { runner: 'a' }));
+        await eventually(() => a.leaderOf, (l) => l.includes(name));
+        b.start(); // contends for the same name: a leads
+        const first = await appendSome('dynamic-stream', 2);
+        expect((await eventually(() => log(name, 'dynamic-stream'), (r) => r.length >= 2)).map((r) => [r.runner, r.event_id])).toEqual(
+          first.events.map((e) => ['a', e.eventId]),
+        );
+        expect(b.leaderOf).toEqual([]);
+
+        await a.remove(name);
+        expect(a.leaderOf).toEqual([]);
+        await eventually(() => b.leaderOf, (l) => l.includes(name));
+        const second = await appendSome('dynamic-stream', 2);
+        const rows = await eventually(() => log(name, 'dynamic-stream'), (r) => r.length >= 4);
+        // Each event once: a's before the removal, b's after; nothing applied twice.
+        expect(rows.map((r) => [r.runner, r.event_id])).toEqual([...first.events.map((e) => ['a', e.eventId]), ...second.events.map((e) => ['b', e.eventId])]);
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+      }
+    });
+  });
 });

@@ -73,7 +73,9 @@ export class ProjectionRunner {
   private connecting?: Promise<pg.Client | undefined>;
   private readonly leading = new Set<string>();
   private running = false;
-  private loops: Promise<void>[] = [];
+  /** What runs: the projections given at construction, and those added since (add/remove). */
+  private readonly active = new Map<string, Projection>();
+  private readonly loops = new Map<string, Promise<void>>();
   private wakers = new Set<() => void>();
   private leaderQueries: Promise<unknown> = Promise.resolve();
   private unlisten?: () => void;
@@ -96,6 +98,7 @@ export class ProjectionRunner {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaderRetryMs = options.leaderRetryMs ?? 1000;
     this.logger = options.logger ?? silent;
+    for (const projection of projections) this.active.set(projection.name, projection);
   }
 
   /** Names of the projections this process currently leads. */
@@ -108,7 +111,41 @@ export class ProjectionRunner {
     this.running = true;
     // Commits made in this process wake its projectors directly; other processes' by NOTIFY.
     this.unlisten = this.store.signal.listen(() => this.wakeAll());
-    this.loops = this.projections.map((projection) => this.loop(projection));
+    for (const projection of this.active.values()) this.spawn(projection);
+  }
+
+  /**
+   * Runs `projection` too, from now on, with the same leadership and checkpoint rules: for
+   * projections that come and go while the process runs (an Event Streams sink's delivery).
+   */
+  add(projection: Projection): void {
+    if (this.active.has(projection.name)) return;
+    this.active.set(projection.name, projection);
+    if (this.running) this.spawn(projection);
+  }
+
+  /**
+   * Stops running `name` once its batch in flight is done (at a checkpoint), and gives up its
+   * leadership so that another process may take it, as a stopped runner does.
+   */
+  async remove(name: string): Promise<void> {
+    if (!this.active.delete(name)) return;
+    this.wakeAll();
+    await this.loops.get(name);
+    this.loops.delete(name);
+    this.positions.delete(name);
+    if (!this.leading.delete(name)) return;
+    const client = this.client;
+    if (!client) return;
+    const unlocked = (this.leaderQueries = this.leaderQueries.then(() =>
+      client.query(`SELECT pg_advisory_unlock(${LEADER_LOCK_CLASS}, hashtext($1))`, [name]),
+    ));
+    this.leaderQueries = unlocked.catch(() => undefined);
+    await this.leaderQueries;
+  }
+
+  private spawn(projection: Projection): void {
+    this.loops.set(projection.name, this.loop(projection));
   }
 
   /** Stops after the batch in flight has committed (at a checkpoint) and releases leadership. */
@@ -117,8 +154,8 @@ export class ProjectionRunner {
     this.running = false;
     this.unlisten?.();
     this.wakeAll();
-    await Promise.all(this.loops);
-    this.loops = [];
+    await Promise.all(this.loops.values());
+    this.loops.clear();
     const client = this.client;
     this.client = undefined;
     this.leading.clear();
@@ -219,7 +256,7 @@ export class ProjectionRunner {
 
   private async loop(projection: Projection): Promise<void> {
     let fenceWait = FENCE_RETRY_MS;
-    while (this.running) {
+    while (this.running && this.active.get(projection.name) === projection) {
       try {
         if (!(await this.ensureLeader(projection.name))) {
           await this.sleep(this.leaderRetryMs);
