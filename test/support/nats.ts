@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** Whether something accepts TCP connections at NATS_URL, asked synchronously so that a spec can choose describe or describe.skip. */
-function natsReachable(): boolean {
+export function natsReachable(): boolean {
   const { hostname, port } = new URL(NATS_URL);
   const probe = `require('node:net').connect({host:${JSON.stringify(hostname)},port:${Number(port || 4222)}}).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`;
   return spawnSync(process.execPath, ['-e', probe], { timeout: 3000 }).status === 0;

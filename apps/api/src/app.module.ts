@@ -13,7 +13,7 @@ import { EventsController } from './events/events.controller';
 import { EventTypesController } from './event-streams/event-types.controller';
 import { SinksController } from './event-streams/sinks.controller';
 import { SubscriptionsController } from './event-streams/subscriptions.controller';
-import { EVENT_TYPE_CATALOG, EVENT_TYPES, EventStreamsCommands, EventStreamsReader, SCHEMA_VERSIONS } from '@accountable/event-streams';
+import { DeliveryService, EVENT_STREAMS_BASE_URL, EVENT_TYPE_CATALOG, EVENT_TYPES, EventStreamsCommands, EventStreamsReader, SCHEMA_VERSIONS, SinkSenders } from '@accountable/event-streams';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { AuthTokensController } from './auth-tokens/auth-tokens.controller';
 import { LedgerController } from './ledger/ledger.controller';
@@ -61,11 +61,14 @@ export class AppModule {
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
-        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, PublicUrl, EventStreamsCommands, EventStreamsReader] : []),
+        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, EventStreamsCommands, EventStreamsReader] : []),
         ...(api ? [{ provide: EVENT_TYPE_CATALOG, useValue: { types: EVENT_TYPES, schemaVersions: SCHEMA_VERSIONS } }] : []),
+        PublicUrl,
+        { provide: EVENT_STREAMS_BASE_URL, useFactory: (url: PublicUrl) => () => url.base, inject: [PublicUrl] },
         MetricsService,
-        // Background work: the projections, and deleting expired Idempotency-Keys.
-        ...(projector ? [ProjectorService, IdempotencyKeyPruner] : []),
+        // Background work: the projections, Event Streams delivery, and deleting expired Idempotency-Keys.
+        SinkSenders,
+        ...(projector ? [ProjectorService, DeliveryService, IdempotencyKeyPruner] : []),
       ],
     };
   }

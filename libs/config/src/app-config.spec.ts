@@ -103,6 +103,7 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', '10.0.0.1,example.com'],
     ['TRUST_PROXY', '-1'],
+    ['EVENT_STREAMS_RETRY_WINDOW_S', '0'],
     ['EGRESS_ALLOW', 'localhost'],
     ['EGRESS_ALLOW', '127.0.0.1,loopback'],
     ['EGRESS_ALLOW', '127.1'],

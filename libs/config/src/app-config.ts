@@ -116,6 +116,13 @@ export class AppConfig {
   @Transform(toInt) @IsInt({ message: 'PROJECTION_POLL_MS must be an integer' }) @Min(10, { message: 'PROJECTION_POLL_MS must be at least 10' })
   PROJECTION_POLL_MS = 500;
 
+  /**
+   * Event Streams: how long a failing delivery is retried (exponential backoff with jitter) before
+   * its sink becomes `failed` (Twilio retries for four hours).
+   */
+  @Transform(toInt) @IsInt({ message: 'EVENT_STREAMS_RETRY_WINDOW_S must be an integer' }) @Min(1, { message: 'EVENT_STREAMS_RETRY_WINDOW_S must be at least 1' })
+  EVENT_STREAMS_RETRY_WINDOW_S = 4 * 60 * 60;
+
   /** /health/ready reports not ready while a projection lags more than this. */
   @Transform(toInt) @IsInt({ message: 'READY_MAX_PROJECTION_LAG_S must be an integer' }) @Min(1, { message: 'READY_MAX_PROJECTION_LAG_S must be at least 1' })
   READY_MAX_PROJECTION_LAG_S = 30;

@@ -3,3 +3,4 @@ export * from './egress';
 export * from './webhook';
 export * from './nats';
 export * from './resources';
+export * from './delivery';

@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '@accountable/database';
 import { EventStore, ProjectionAdmin, type Projection, type ProjectionStatus } from '@accountable/event-store';
+import { DeliveryService, SinkStateStore, type SinkDeliveryStatus } from '@accountable/event-streams';
 import { DB, PROJECTIONS } from '@accountable/platform';
 
 /**
@@ -43,12 +44,14 @@ export class MetricsService implements OnModuleInit {
   private readonly appends: Counter<'outcome'>;
   private readonly appendedEvents: Counter;
   private readonly conflicts: Counter;
+  private readonly deliveryLag: Histogram;
 
   constructor(
     @Inject(DB) db: Kysely<Database>,
     private readonly store: EventStore,
     @Inject(PROJECTIONS) projections: Projection[],
     http: HttpMetrics,
+    @Optional() private readonly delivery?: DeliveryService,
   ) {
     const registers = [(this.registry = http.registry)];
     collectDefaultMetrics({ register: this.registry });
@@ -67,12 +70,15 @@ export class MetricsService implements OnModuleInit {
 
     // Read from the checkpoints table at scrape time, so any process reports every projection,
     // whichever process leads it. prom-client collects gauges concurrently: one query per scrape.
+    // Event Streams sinks are projections too (`sink:DG…`, one each), delivered from the feed.
     const admin = new ProjectionAdmin(db, store);
-    let pending: Promise<ProjectionStatus[]> | undefined;
-    let last: ProjectionStatus[] = [];
+    const sinks = new SinkStateStore(db);
+    let pending: Promise<{ projections: ProjectionStatus[]; sinks: SinkDeliveryStatus[] }> | undefined;
+    let last: { projections: ProjectionStatus[]; sinks: SinkDeliveryStatus[] } = { projections: [], sinks: [] };
     const snapshot = () =>
-      (pending ??= admin
-        .status(projections.map((p) => p.name))
+      (pending ??= sinks
+        .deliveryStatus()
+        .then(async (deliveries) => ({ projections: await admin.status([...projections.map((p) => p.name), ...deliveries.map((d) => d.name)]), sinks: deliveries }))
         .then((s) => (last = s))
         .catch(() => last)
         .finally(() => setTimeout(() => (pending = undefined), 100).unref()));
@@ -83,9 +89,33 @@ export class MetricsService implements OnModuleInit {
         labelNames: ['projection'] as const,
         registers,
         async collect() {
-          for (const s of await snapshot()) this.set({ projection: s.name }, value(s));
+          const { projections: statuses } = await snapshot();
+          this.reset(); // a deleted sink's series goes with it
+          for (const s of statuses) this.set({ projection: s.name }, value(s));
         },
       });
+    const sinkGauge = (name: string, help: string, value: (s: SinkDeliveryStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['sink'] as const,
+        registers,
+        async collect() {
+          const { sinks: deliveries } = await snapshot();
+          this.reset();
+          for (const s of deliveries) this.set({ sink: s.sid }, value(s));
+        },
+      });
+    sinkGauge('event_streams_delivered_events', 'Events each Event Streams sink has been delivered (lag: projection_lag_seconds{projection="sink:DG…"})', (s) => s.delivered);
+    sinkGauge('event_streams_dropped_events', 'Events each sink refused (4xx, a refused destination): not retried, parked under its projection', (s) => s.dropped);
+    sinkGauge('event_streams_failing_attempts', 'Failed attempts at the batch each sink is retrying (0: delivering)', (s) => s.failingAttempts);
+    sinkGauge('event_streams_sink_failed', '1 for a sink that stopped after its retry window (status failed)', (s) => (s.status === 'failed' ? 1 : 0));
+    this.deliveryLag = new Histogram({
+      name: 'event_streams_delivery_lag_seconds',
+      help: 'From an event committed to its delivery acknowledged by the sink, per event, in this process',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
     gauge('projection_position', 'Global position of the last event each projection applied', (s) => s.checkpoint.globalPosition);
     gauge('projection_lag_events', 'Events stored beyond each projection checkpoint', (s) => s.lagEvents);
     gauge('projection_lag_seconds', 'Age of the oldest event each projection has not applied yet', (s) => s.lagSeconds);
@@ -93,6 +123,12 @@ export class MetricsService implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    this.delivery?.listen({
+      delivered: (_sink, events) => {
+        const now = Date.now();
+        for (const event of events) this.deliveryLag.observe((now - event.recordedAt.getTime()) / 1000);
+      },
+    });
     this.store.observe((outcome, events) => {
       this.appends.inc({ outcome });
       if (outcome === 'appended') this.appendedEvents.inc(events);

@@ -5,13 +5,14 @@ import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import { EventStore, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/event-store';
 import { LEDGER_OFF_MESSAGE } from '@accountable/ledger';
+import { SinkStateStore } from '@accountable/event-streams';
 import { DB, PROJECTIONS } from '@accountable/platform';
 import { CliOutput, usageError, visible } from '../cli-output';
 
 /** Error text from a parked event may quote the event's own content: one line, never a raw control character. */
 const printable = (text: string) => visible(text, { inline: true });
 
-@SubCommand({ name: 'status', description: "each projection's checkpoint, lag (events and seconds) and parked events" })
+@SubCommand({ name: 'status', description: "each projection's checkpoint, lag (events and seconds) and parked events; each Event Streams sink's delivery too" })
 export class ProjectionsStatusCommand extends CommandRunner {
   constructor(
     @Inject(DB) private readonly db: Kysely<Database>,
@@ -23,24 +24,51 @@ export class ProjectionsStatusCommand extends CommandRunner {
   }
 
   async run(_args: string[], options: { json?: boolean }): Promise<void> {
-    const statuses = await new ProjectionAdmin(this.db, this.store).status(this.projections.map((p) => p.name));
+    // Each Event Streams sink is delivered as a projection of its own (`sink:DG…`).
+    const sinks = new Map((await new SinkStateStore(this.db).deliveryStatus()).map((s) => [s.name, s]));
+    const statuses = await new ProjectionAdmin(this.db, this.store).status([...this.projections.map((p) => p.name), ...sinks.keys()]);
     this.out.result(
       options,
-      statuses.map((s) => ({
-        name: s.name,
-        checkpoint: { transaction_id: s.checkpoint.transactionId, global_position: s.checkpoint.globalPosition },
-        lag_events: s.lagEvents,
-        lag_seconds: Number(s.lagSeconds.toFixed(3)),
-        updated_at: s.updatedAt?.toISOString() ?? null,
-        parked: s.parked,
-      })),
+      statuses.map((s) => {
+        const sink = sinks.get(s.name);
+        return {
+          name: s.name,
+          checkpoint: { transaction_id: s.checkpoint.transactionId, global_position: s.checkpoint.globalPosition },
+          lag_events: s.lagEvents,
+          lag_seconds: Number(s.lagSeconds.toFixed(3)),
+          updated_at: s.updatedAt?.toISOString() ?? null,
+          parked: s.parked,
+          ...(sink
+            ? {
+                sink: {
+                  status: sink.status,
+                  delivered: sink.delivered,
+                  dropped: sink.dropped,
+                  failing_attempts: sink.failingAttempts,
+                  last_failure_code: sink.lastFailureCode,
+                  last_failure_at: sink.lastFailureAt?.toISOString() ?? null,
+                },
+              }
+            : {}),
+        };
+      }),
       () =>
         [
-          'projection      position        lag (events)  lag (s)  parked',
+          'projection                            position        lag (events)  lag (s)  parked',
           ...statuses.map(
             (s) =>
-              `${s.name.padEnd(15)} ${`${s.checkpoint.transactionId}/${s.checkpoint.globalPosition}`.padEnd(15)} ${String(s.lagEvents).padStart(12)}  ${s.lagSeconds.toFixed(1).padStart(7)}  ${String(s.parked).padStart(6)}`,
+              `${s.name.padEnd(37)} ${`${s.checkpoint.transactionId}/${s.checkpoint.globalPosition}`.padEnd(15)} ${String(s.lagEvents).padStart(12)}  ${s.lagSeconds.toFixed(1).padStart(7)}  ${String(s.parked).padStart(6)}`,
           ),
+          ...(sinks.size > 0
+            ? [
+                '',
+                'sink                                  status      delivered  dropped  failing  last failure',
+                ...[...sinks.values()].map(
+                  (s) =>
+                    `${s.sid.padEnd(37)} ${s.status.padEnd(10)} ${String(s.delivered).padStart(10)} ${String(s.dropped).padStart(8)} ${String(s.failingAttempts).padStart(8)}  ${s.lastFailureCode ? `${s.lastFailureCode} at ${s.lastFailureAt?.toISOString()}` : '-'}`,
+                ),
+              ]
+            : []),
           ...(statuses.some((s) => s.parked > 0) ? ['', 'events parked: see `projections parked`, and `projections retry NAME [POSITION]` after a fix'] : []),
         ].join('\n'),
     );

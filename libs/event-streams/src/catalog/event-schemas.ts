@@ -66,7 +66,7 @@ const SHAPES: Record<StreamEventType, { monitorType: string; eventData: object }
 
 const URL_OR_NULL = { type: ['string', 'null'], format: 'uri' } as const;
 
-function schemaOf(info: EventTypeDefinition): JsonSchema {
+function schemaOf(info: EventTypeDefinition & { type: StreamEventType }): JsonSchema {
   const shape = SHAPES[info.type];
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -28,7 +28,8 @@ const PUBLISHED = new Date('2026-12-05T00:00:00Z');
 
 /** A type as `/v1/Types` shows it; its schema is the latest version of `schemaId` (SCHEMA_VERSIONS). */
 export interface EventTypeDefinition {
-  type: StreamEventType;
+  /** One of StreamEventType for ours; a string, so the resources can be tested on a catalogue of their own. */
+  type: string;
   /** `/v1/Schemas/{Id}`, Twilio's `Product.Name` form. */
   schemaId: string;
   description: string;
@@ -39,7 +40,7 @@ export interface EventTypeDefinition {
 }
 
 const T = StreamEventType;
-const type = (type: StreamEventType, schemaId: string, description: string): EventTypeDefinition => ({
+const type = (type: StreamEventType, schemaId: string, description: string): EventTypeDefinition & { type: StreamEventType } => ({
   type,
   schemaId,
   description,
@@ -49,7 +50,7 @@ const type = (type: StreamEventType, schemaId: string, description: string): Eve
   dateUpdated: PUBLISHED,
 });
 
-export const EVENT_TYPES: readonly EventTypeDefinition[] = [
+export const EVENT_TYPES: readonly (EventTypeDefinition & { type: StreamEventType })[] = [
   type(T.AccountCreated, 'Iam.AccountCreated', 'A main account or a subaccount was created'),
   type(T.AccountRenamed, 'Iam.AccountRenamed', "An account's friendly name changed"),
   type(T.AccountStatusChanged, 'Iam.AccountStatusChanged', 'An account was suspended or reactivated (by its owner, an operator, or with its owner account)'),
