@@ -3,4 +3,4 @@ export { PlatformModule } from './platform.module';
 export { RUNTIME, DB, READ_DB } from './tokens';
 export { ReadYourWrites } from './read-your-writes';
 export { checkDataDir, dataDirHasNoDatabase, describeDatabase, explainStartupFailure, StartupFailure } from './startup-failures';
-export { ProjectorService, PROJECTIONS } from './projector.service';
+export { ProjectorService, PROJECTIONS, runnerLogger } from './projector.service';

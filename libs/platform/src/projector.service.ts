@@ -1,9 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { createKysely, createPool, type Database } from '@accountable/database';
-import { EventStore, ProjectionRunner, type Projection } from '@accountable/event-store';
+import { EventStore, ProjectionRunner, type Projection, type RunnerLogger } from '@accountable/event-store';
 import type { Runtime } from './runtime';
 import { RUNTIME } from './tokens';
+
+/** A runner's log lines through Nest's logger (the projector's, Event Streams delivery's). */
+export function runnerLogger(logger: Logger): RunnerLogger {
+  return {
+    info: (m) => logger.log(m),
+    warn: (m) => logger.warn(m),
+    error: (m, e) => logger.error(`${m}: ${(e as Error)?.message ?? e}`),
+  };
+}
 
 /** The projections this process runs (bound by the app). */
 export const PROJECTIONS = Symbol('PROJECTIONS');
@@ -38,11 +47,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.runner = new ProjectionRunner(this.db, store, projections, {
       connectionString: runtime.databaseUrl,
       pollIntervalMs: runtime.config.PROJECTION_POLL_MS,
-      logger: {
-        info: (m) => this.logger.log(m),
-        warn: (m) => this.logger.warn(m),
-        error: (m, e) => this.logger.error(`${m}: ${(e as Error)?.message ?? e}`),
-      },
+      logger: runnerLogger(this.logger),
     });
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { Kysely } from 'kysely';
 import { createKysely, createPool, type Database } from '@accountable/database';
 import { EventStore, ProjectionRunner, type RecordedEvent } from '@accountable/event-store';
-import { RUNTIME, type Runtime } from '@accountable/platform';
+import { RUNTIME, runnerLogger, type Runtime } from '@accountable/platform';
 import { AccountOwners } from './account-owners';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { SinkDeliveryProjection } from './sink-delivery.projection';
@@ -64,11 +64,7 @@ export class DeliveryService implements OnApplicationBootstrap, OnApplicationShu
     this.runner = new ProjectionRunner(this.db, store, [], {
       connectionString: runtime.databaseUrl,
       pollIntervalMs: runtime.config.PROJECTION_POLL_MS,
-      logger: {
-        info: (m) => this.logger.log(m),
-        warn: (m) => this.logger.warn(m),
-        error: (m, e) => this.logger.error(`${m}: ${(e as Error)?.message ?? e}`),
-      },
+      logger: runnerLogger(this.logger),
     });
   }
 
