@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
+import { QueryBus } from '@nestjs/cqrs';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -12,6 +13,7 @@ import { AccountReader, AccountRepository, ApiKeyReader } from '@accountable/acc
 import type { AppConfig } from '@accountable/config';
 import type { Runtime } from '@accountable/platform';
 import { errorBody, MEDIA_TYPES, representationOfPath, TwilioError, type Representation } from '@accountable/twilio';
+import { answerFetchBeforeNest } from './accounts/account-fetch';
 import { AppModule, type ProcessRole } from './app.module';
 import { BasicAuthentication } from './http/basic-auth';
 import { registerBodyParsers } from './http/body-parsers';
@@ -103,6 +105,7 @@ export async function createApiApp(runtime: Runtime, options: ApiAppOptions = {}
     authFailuresWindowS: config.RATE_LIMIT_AUTH_FAILURES_WINDOW_S,
   });
   adapter.getInstance().addHook('onRequest', new BasicAuthentication(app.get(AccountReader), app.get(AccountRepository), app.get(ApiKeyReader), runtime.keyring, limits).onRequest);
+  adapter.getInstance().addHook('preHandler', answerFetchBeforeNest(app.get(QueryBus)));
   limitConnections(app.getHttpServer(), {
     max: config.HTTP_MAX_CONNECTIONS,
     // Behind a proxy every connection comes from the proxy: bounded per client there instead.

@@ -11,7 +11,8 @@ import { VerifiedCredentials } from './verified-credentials';
 type NamedAccountRow = GetAccountQuery['row'];
 type AccountRow = NonNullable<NamedAccountRow>;
 
-type AuthenticatedRequest = FastifyRequest & { caller?: Caller; namedAccount?: NamedAccountRow; readAhead?: AccountsReadAhead };
+/** A request after BasicAuthentication: its caller, and the named account's row when it was read with it. */
+export type AuthenticatedRequest = FastifyRequest & { caller?: Caller; namedAccount?: NamedAccountRow; readAhead?: AccountsReadAhead };
 
 /** From a route's path parameters, the sid of the account it serves; null when it cannot be one. */
 export type AccountSidOfParams = (params: Record<string, string>) => string | null;
