@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { DuplicateEventIdError, EventStore, WrongExpectedVersionError, type NewEvent } from '@accountable/event-store';
+import { createKysely, createPool } from '@accountable/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -131,6 +132,9 @@ describe('EventStore.append: shared commits', () => {
   });
 
   it('a batch whose connection is lost acknowledges none of its appends, and none is stored', async () => {
+    // A pool of its own: the terminated connection may go back to its pool before pg sees it end.
+    const db = createKysely(createPool(t.url, { max: 4 }));
+    const store = new EventStore(db);
     const blocker = stream();
     const holder = await t.client();
     await holder.query('BEGIN');
@@ -146,9 +150,9 @@ describe('EventStore.append: shared commits', () => {
     const outcomes = await Promise.all(pending);
     await holder.query('ROLLBACK');
     expect(outcomes.every((o) => o instanceof Error)).toBe(true);
-    // On a connection of its own: the pool may still hold the terminated one for a moment.
     const { rows } = await holder.query('SELECT count(*)::int AS n FROM events WHERE stream_id = ANY($1::text[])', [victims]);
     expect(rows[0].n).toBe(0);
+    await db.destroy();
   });
 
   it('append_to_streams refuses arrays that do not line up', async () => {

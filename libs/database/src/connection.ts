@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresCursor, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema';
 
@@ -64,7 +64,50 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
 }
 
 export function createKysely(pool: pg.Pool): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
+}
+
+/**
+ * The end of a statement's SQL that asks for it to be sent as a named (prepared) statement: the
+ * server parses and plans it once per connection instead of at every call. For the hot paths
+ * only — their texts are fixed by the code, so the set of names stays small — and never for a
+ * `SELECT *` whose table a migration might change under a running process (a prepared plan must
+ * keep its result's columns). A kysely builder adds it with `.modifyEnd(PREPARED)`, a `sql`
+ * template ends with `${PREPARED}`.
+ */
+export const PREPARED_MARK = '/* prepared */';
+export const PREPARED = sql.raw(PREPARED_MARK);
+
+/** One name per marked text, the same in every connection of this process (pg refuses a name reused for another text). */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `accountable_${statementNames.size + 1}`));
+  return name;
+}
+
+/** The pool as kysely sees it: a marked statement goes out as `{ name, text, values }`. */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrapped.get(client);
+      if (!wrapper) {
+        wrapper = {
+          query: ((textOrCursor: string | PostgresCursor<unknown>, values?: ReadonlyArray<unknown>): unknown =>
+            typeof textOrCursor === 'string' && textOrCursor.endsWith(PREPARED_MARK)
+              ? client.query({ name: statementName(textOrCursor), text: textOrCursor, values: values as unknown[] })
+              : client.query(textOrCursor as never, values as unknown[])) as PostgresPoolClient['query'],
+          release: (destroy?: boolean) => client.release(destroy),
+        };
+        wrapped.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
 }
 
 export { types as pgTypes };

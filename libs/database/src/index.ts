@@ -1,5 +1,5 @@
 export * from './schema';
-export { createPool, createKysely, type PoolOptions } from './connection';
+export { createPool, createKysely, PREPARED, PREPARED_MARK, type PoolOptions } from './connection';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedOptions } from './embedded-postgres';
 export { startEmbeddedReplica, type EmbeddedReplica } from './embedded-replica';
 export { resolveDatabase, type DatabaseTarget } from './resolve-database';

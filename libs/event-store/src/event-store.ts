@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '@accountable/database';
+import { PREPARED, type Database } from '@accountable/database';
 import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
 import { DuplicateEventIdError, UnreadableEventError, WrongExpectedVersionError } from './event-store.errors';
 import { FeedSignal } from './feed-signal';
@@ -147,7 +147,7 @@ export class EventStore {
         ${ids}::uuid[], ${events.map((e) => e.type)}::text[],
         ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
         ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
-        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`;
+        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])${PREPARED}`;
     return query.execute(executor).then(
       ({ rows }) => rows[0],
       (error: unknown) => {
@@ -167,7 +167,7 @@ export class EventStore {
         ${batch.map((a) => a.events.length)}::integer[], ${batch.flatMap((a) => a.ids)}::uuid[],
         ${events.map((e) => e.type)}::text[], ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
         ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
-        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])`.execute(this.db);
+        ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])${PREPARED}`.execute(this.db);
     const byItem = new Map(rows.map((row) => [row.item, row]));
     return batch.map((_, i) => {
       const row = byItem.get(i + 1);
@@ -262,7 +262,7 @@ export class EventStore {
        WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id, global_position
-       LIMIT ${limit}`.execute(executor);
+       LIMIT ${limit}${PREPARED}`.execute(executor);
     return rows.map((row) => this.toRecorded(row, true));
   }
 

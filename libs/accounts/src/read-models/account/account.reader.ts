@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AccountReadModelTable, Database } from '@accountable/database';
+import { PREPARED, type AccountReadModelTable, type Database } from '@accountable/database';
 import { DB, READ_DB, ReadYourWrites } from '@accountable/platform';
 import { Keyring } from '@accountable/secrets';
 import type { Account, AccountStatus, AccountType } from '../../domain';
@@ -39,6 +39,16 @@ export interface ListRequest {
 /** A read-model row as stored: its auth token still sealed. */
 export type AccountRow = Selectable<AccountReadModelTable>;
 
+/**
+ * Every column of the row, spelled out for a prepared statement (a prepared `SELECT *` fails once
+ * a migration adds a column under a running process). A column missing here leaves the rows read
+ * with it short of AccountRow, which does not compile.
+ */
+const ACCOUNT_ROW_COLUMNS = [
+  'sid', 'owner_account_sid', 'is_main', 'friendly_name', 'type', 'status', 'auth_token', 'secondary_auth_token',
+  'suspended_by_owner', 'open_subaccounts', 'date_created', 'date_updated', 'version',
+] as const satisfies readonly (keyof AccountRow)[];
+
 /** Authentication's lookup: the caller's row, and the named account's when it was read with it. */
 export interface AuthenticationRows {
   caller: AccountRow | undefined;
@@ -74,7 +84,8 @@ export class AccountReader {
   async findForAuthentication(callerSid: string, namedSid?: string): Promise<AuthenticationRows> {
     const withNamed = namedSid !== undefined && (namedSid === callerSid || this.readDb === this.db);
     const sids = withNamed && namedSid !== callerSid ? [callerSid, namedSid] : [callerSid];
-    const rows = await this.db.selectFrom('account_read_model').selectAll().where('sid', 'in', sids).execute();
+    // Every request's first statement: prepared (named), so with its columns spelled out.
+    const rows = await this.db.selectFrom('account_read_model').select(ACCOUNT_ROW_COLUMNS).where('sid', 'in', sids).modifyEnd(PREPARED).execute();
     return {
       caller: rows.find((row) => row.sid === callerSid),
       named: withNamed ? (rows.find((row) => row.sid === namedSid) ?? null) : undefined,
