@@ -38,4 +38,22 @@ describe('createKysely: named statements', () => {
       await db.destroy();
     }
   });
+
+  it('a prepared statement reads the table that replaced its own (the blue-green switch of a rebuild)', async () => {
+    const db = createKysely(createPool(t.url, { max: 1 }));
+    try {
+      const find = () => db.selectFrom('account_read_model').select(['sid', 'friendly_name']).where('sid', 'in', ['AC1']).modifyEnd(PREPARED).execute();
+      expect(await find()).toEqual([]);
+      await sql`CREATE TABLE account_read_model_next (LIKE account_read_model INCLUDING ALL)`.execute(t.db);
+      await sql`INSERT INTO account_read_model_next (sid, owner_account_sid, is_main, friendly_name, type, status, auth_token, date_created, date_updated, version)
+                VALUES ('AC1', 'AC1', true, 'rebuilt', 'Full', 'active', 'sealed', now(), now(), 1)`.execute(t.db);
+      await t.db.transaction().execute(async (trx) => {
+        await sql`ALTER TABLE account_read_model RENAME TO account_read_model_old`.execute(trx);
+        await sql`ALTER TABLE account_read_model_next RENAME TO account_read_model`.execute(trx);
+      });
+      expect(await find()).toEqual([{ sid: 'AC1', friendly_name: 'rebuilt' }]);
+    } finally {
+      await db.destroy();
+    }
+  });
 });
