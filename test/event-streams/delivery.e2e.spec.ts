@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { CommandBus } from '@nestjs/cqrs';
 import twilio from 'twilio';
-import { OPERATOR, UpgradeAccountCommand, type AccountRecord } from '@accountable/accounts';
+import { MainAccountOperationCommand, OPERATOR, type AccountRecord } from '@accountable/accounts';
 import {
   DeliveryService,
   EVENT_TYPES,
@@ -94,7 +94,7 @@ describe('Event Streams delivery to webhooks', () => {
     const client = clientOf(t, main);
 
     // Upgraded before it has subaccounts: an upgrade cascades to them, from the projector, in no fixed order with what follows.
-    await t.app.get(CommandBus).execute(new UpgradeAccountCommand(main.sid, OPERATOR));
+    await t.app.get(CommandBus).execute(new MainAccountOperationCommand(main.sid, 'upgrade', OPERATOR));
     const sub = await client.api.v2010.accounts.create({ friendlyName: 'Sub' });
     await client.api.v2010.accounts(sub.sid).update({ friendlyName: 'Sub renamed' });
     await client.api.v2010.accounts(sub.sid).update({ status: 'suspended' });

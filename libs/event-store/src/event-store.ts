@@ -241,6 +241,14 @@ export class EventStore {
     return rows.map((row) => this.toRecorded(row));
   }
 
+  /**
+   * Takes the stream's lock (the key append_to_stream takes) until the transaction ends, for a
+   * writer that loads, decides and appends in its own transaction (Event Streams' configuration).
+   */
+  async lockStream(streamId: string, executor: Executor): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, 0))`.execute(executor);
+  }
+
   /** The stream's current version, or null if it does not exist. */
   async streamVersion(streamId: string, executor: Executor = this.db): Promise<number | null> {
     const row = await executor.selectFrom('streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();
