@@ -16,6 +16,7 @@ import * as m0015 from './0015_secondary_auth_token';
 import * as m0016 from './0016_event_streams';
 import * as m0017 from './0017_commit_command';
 import * as m0018 from './0018_append_to_streams';
+import * as m0019 from './0019_command_row_write';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0016_event_streams': m0016,
   '0017_commit_command': m0017,
   '0018_append_to_streams': m0018,
+  '0019_command_row_write': m0019,
 };

@@ -26,6 +26,9 @@ describe('CommandTransaction', () => {
     commands = new CommandTransaction(t.db, store);
     // A read model of the tests' own: one row per stream, at its version.
     await sql`CREATE TABLE tallies (id text PRIMARY KEY, total integer NOT NULL, version bigint NOT NULL)`.execute(t.db);
+    // Listed as a table commands write, and its writer compiled (migration 0019).
+    await sql`INSERT INTO command_row_tables (table_name) VALUES ('tallies')`.execute(t.db);
+    await sql`SELECT install_command_row_write()`.execute(t.db);
   });
   afterAll(() => t.destroy());
 

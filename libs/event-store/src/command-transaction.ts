@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '@accountable/database';
+import { PREPARED, type Database } from '@accountable/database';
 import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
 import type { EventStore, Executor } from './event-store';
 import type { NewEvent } from './event.types';
@@ -18,6 +18,7 @@ export interface CommandStream {
  * columns to set — null: the row goes. Exactly one row must match, or the command is re-decided.
  */
 export interface RowWrite {
+  /** A table listed in `command_row_tables`, whose writer is compiled (migration 0019). */
   table: string;
   match: Readonly<Record<string, unknown>> | null;
   row: Readonly<Record<string, unknown>> | null;
@@ -120,7 +121,7 @@ export class CommandTransaction {
         ${events.map((e) => JSON.stringify(e.event.data))}::jsonb[],
         ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
         ${write.recordedAt}::timestamptz, ${JSON.stringify(write.rows ?? [])}::jsonb,
-        ${answer ? [answer.scope, answer.key, answer.requestHash, answer.response, answer.lifetime] : null}::text[])`;
+        ${answer ? [answer.scope, answer.key, answer.requestHash, answer.response, answer.lifetime] : null}::text[])${PREPARED}`;
     const row = await query.execute(executor).then(
       ({ rows }) => rows[0],
       (error: unknown) => {
