@@ -32,12 +32,13 @@ export const APP_ROLE_GRANTS = {
     kysely_migration: ['SELECT'],
     kysely_migration_lock: ['SELECT'],
   } as Record<string, readonly string[]>,
-  functions: ['append_to_stream', 'append_to_streams', 'commit_command'] as readonly string[],
+  functions: ['append_to_stream', 'append_to_streams', 'commit_command', 'command_row_write'] as readonly string[],
 };
 
 /** Tables of the schema the role is granted nothing on, with the reason. */
 export const NOT_GRANTED: Record<string, string> = {
   event_clock: 'readable by PUBLIC (migration 0009) for verify; nothing writes it after its migration',
+  command_row_tables: 'read by install_command_row_write() when a migration compiles the row writers (migration 0019), never by the service',
 };
 
 /** Serialises concurrent start-ups: two GRANTs on one object at once fail with "tuple concurrently updated". */
