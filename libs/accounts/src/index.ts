@@ -40,7 +40,5 @@ export {
   type AuditViewer,
 } from './read-models/audit/audit-history.queries';
 export { ListAuditEventsQuery } from './read-models/audit/queries/list-audit-events/list-audit-events.query';
-export { ListAuditEventsHandler } from './read-models/audit/queries/list-audit-events/list-audit-events.handler';
 export { GetAuditEventQuery } from './read-models/audit/queries/get-audit-event/get-audit-event.query';
-export { GetAuditEventHandler } from './read-models/audit/queries/get-audit-event/get-audit-event.handler';
 export { projectionsProvider } from './projections.provider';
