@@ -1,5 +1,5 @@
 import { sql, type KyselyPlugin } from 'kysely';
-import { AccountReadModelProjection, ReadModelDriftError, applyAccountEvent } from '@accountable/accounts';
+import { AccountReadModelProjection, ReadModelDriftError, evolveAccountRow, type AccountState } from '@accountable/accounts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 interface Event {
@@ -13,6 +13,9 @@ interface Event {
 const MAIN = 'AC' + 'a'.repeat(32);
 const SUB1 = 'AC' + 'b'.repeat(32);
 const SUB2 = 'AC' + 'c'.repeat(32);
+const KEY1 = 'SK' + 'd'.repeat(32);
+const KEY2 = 'SK' + 'e'.repeat(32);
+const KEY3 = 'SK' + 'f'.repeat(32);
 
 /** A history touching every event type, interleaved across streams as the feed delivers it. */
 function history(): Event[] {
@@ -41,13 +44,50 @@ function history(): Event[] {
     e(MAIN, 'AccountStatusChanged', { previous: 'suspended', status: 'active', reason: 'operator' }),
     e(SUB1, 'AccountStatusChanged', { previous: 'suspended', status: 'active', reason: 'owner_reactivated' }),
     e(SUB1, 'AccountRenamed', { previous: 'one renamed', friendlyName: 'one again' }),
+    e(MAIN, 'ApiKeyCreated', { keySid: KEY1, friendlyName: 'first', secretVerifier: 'v1.salt.one' }),
+    e(MAIN, 'ApiKeyRenamed', { keySid: KEY1, previous: 'first', friendlyName: null }),
+    e(SUB1, 'ApiKeyCreated', { keySid: KEY2, friendlyName: null, secretVerifier: 'v1.salt.two' }),
+    e(MAIN, 'ApiKeyCreated', { keySid: KEY3, friendlyName: 'third', secretVerifier: 'v1.salt.three' }),
+    e(SUB1, 'ApiKeyRenamed', { keySid: KEY2, previous: null, friendlyName: 'two' }),
+    e(MAIN, 'ApiKeyDeleted', { keySid: KEY3, friendlyName: 'third' }),
+    e(MAIN, 'SecondaryAuthTokenCreated', { authToken: 'sealed-main-2', replaced: false }),
+    e(SUB1, 'SecondaryAuthTokenCreated', { authToken: 'sealed-1-2', replaced: false }),
+    e(MAIN, 'AuthTokenPromoted', {}),
+    e(SUB1, 'SecondaryAuthTokenCreated', { authToken: 'sealed-1-3', replaced: true }),
+    e(SUB1, 'SecondaryAuthTokenDeleted', {}),
+    e(SUB1, 'ApiKeyDeleted', { keySid: KEY2, friendlyName: 'two' }),
+    e(SUB1, 'ApiKeyCreated', { keySid: KEY3 + 'x', friendlyName: 'late', secretVerifier: 'v1.salt.four' }),
   ];
 }
 
 const chunked = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-describe('AccountReadModelProjection (batched) gives the rows applyAccountEvent gives', () => {
+/**
+ * The rows and api_keys the definition gives (evolveAccountRow over each stream, as verify folds
+ * it), in the tables' order.
+ */
+function definition(events: Event[]): { rows: unknown[]; keys: unknown[] } {
+  const states = new Map<string, AccountState>();
+  const rows = new Map<string, unknown>();
+  const keys = new Map<string, Record<string, unknown>>();
+  for (const event of events) {
+    if (!event.streamId.startsWith('account-')) continue;
+    const sid = event.streamId.slice('account-'.length);
+    const step = evolveAccountRow(states.get(sid) ?? null, event as never);
+    states.set(sid, step.state);
+    rows.set(sid, step.row);
+    const change = step.apiKey;
+    if (!change) continue;
+    const keySid = change.match?.sid ?? (change.row!.sid as string);
+    if (change.row === null) keys.delete(keySid);
+    else keys.set(keySid, { ...keys.get(keySid), ...change.row });
+  }
+  const bySid = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, value]) => value);
+  return { rows: bySid(rows), keys: bySid(keys) };
+}
+
+describe('AccountReadModelProjection (batched) gives the rows evolveAccountRow gives', () => {
   let t: TestDatabase;
   const projection = new AccountReadModelProjection();
 
@@ -55,27 +95,50 @@ describe('AccountReadModelProjection (batched) gives the rows applyAccountEvent 
     t = await createTestDatabase();
   });
   afterAll(() => t.destroy());
-  beforeEach(() => sql`DELETE FROM account_read_model`.execute(t.db));
+  const clear = async () => {
+    await sql`DELETE FROM account_read_model`.execute(t.db);
+    await sql`DELETE FROM api_keys`.execute(t.db);
+  };
+  beforeEach(clear);
 
-  const rows = async () => (await sql`SELECT * FROM account_read_model ORDER BY sid`.execute(t.db)).rows;
+  const tables = async () => ({
+    rows: (await sql`SELECT * FROM account_read_model ORDER BY sid`.execute(t.db)).rows,
+    keys: (await sql`SELECT * FROM api_keys ORDER BY sid`.execute(t.db)).rows,
+  });
+  const rows = async () => (await tables()).rows;
+  /** The projection fed one event per batch, in one transaction. */
   const oneByOne = (events: Event[]) =>
     t.db.transaction().execute(async (trx) => {
-      for (const event of events) await applyAccountEvent(trx, event);
+      for (const event of events) await projection.apply(trx, [event] as never);
     });
   const batched = (events: Event[]) => t.db.transaction().execute((trx) => projection.apply(trx, events as never));
 
-  async function reference(): Promise<unknown[]> {
-    await oneByOne(history());
-    const expected = await rows();
-    await sql`DELETE FROM account_read_model`.execute(t.db);
+  async function reference(): Promise<{ rows: unknown[]; keys: unknown[] }> {
+    const expected = definition(history());
+    expect(expected.rows).toHaveLength(3);
+    expect(expected.keys).toHaveLength(2);
     return expected;
   }
 
   it.each([1, 2, 5, 100])('in batches of %i', async (size) => {
     const expected = await reference();
-    expect(expected).toHaveLength(3);
     for (const batch of chunked(history(), size)) await batched(batch);
-    expect(await rows()).toEqual(expected);
+    expect(await tables()).toEqual(expected);
+  });
+
+  it('writes a batch in a few statements, whatever its size', async () => {
+    const statements: string[] = [];
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements.push(args.node.kind);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    await t.db.transaction().execute((trx) => projection.apply(trx.withPlugin(counting), history() as never));
+    // The read, the row insert, the row update, then api_keys: insert, update, delete.
+    expect(statements.length).toBeLessThanOrEqual(6);
+    expect(await tables()).toEqual(await reference());
   });
 
   it('applies a redelivered batch as a no-op', async () => {
@@ -83,17 +146,18 @@ describe('AccountReadModelProjection (batched) gives the rows applyAccountEvent 
     await batched(history());
     await batched(history());
     await batched(history().slice(3, 9));
-    expect(await rows()).toEqual(expected);
+    await batched(history().slice(15, 25));
+    expect(await tables()).toEqual(expected);
   });
 
   it('skips what the inline writer already applied, whatever the prefix', async () => {
     const expected = await reference();
     const events = history();
-    for (const k of [1, 4, 9, events.length]) {
-      await sql`DELETE FROM account_read_model`.execute(t.db);
+    for (const k of [1, 4, 9, 18, 22, events.length]) {
+      await clear();
       await oneByOne(events.slice(0, k));
       await batched(events);
-      expect(await rows()).toEqual(expected);
+      expect(await tables()).toEqual(expected);
     }
   });
 

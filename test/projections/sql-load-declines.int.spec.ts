@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { AccountEventType, AccountReadModelProjection, AuditHistoryProjection } from '@accountable/accounts';
 import { EventStore, FEED_START } from '@accountable/event-store';
-import { SQL_LOADED_FIELDS } from '../../libs/accounts/src/read-models/account/account-read-model.projection';
+import { ACCOUNT_SQL_LOAD } from '../../libs/accounts/src/read-models/account/account-read-model.projection';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { appendAccounts, settledHead } from './rebuild.helpers';
 
@@ -33,13 +33,13 @@ describe('SQL loads decline what they do not know', () => {
     await store.append(`account-${sid}`, [{ type: 'MainAccountCreated', data: { sid, friendlyName: 'a', type: 'Trial', authToken: 'sealed' } }], 'no_stream');
     await store.append(`account-${sid}`, [{ type: 'AccountUpgraded', data: { previous: 'Trial', type: 'Full' } }], 1);
     const projection = new AccountReadModelProjection();
-    const fields = SQL_LOADED_FIELDS[AccountEventType.AccountUpgraded];
-    delete SQL_LOADED_FIELDS[AccountEventType.AccountUpgraded];
+    const fields = ACCOUNT_SQL_LOAD[AccountEventType.AccountUpgraded];
+    delete ACCOUNT_SQL_LOAD[AccountEventType.AccountUpgraded];
     try {
       expect(await projection.loadRange(t.db, SCHEMA, FEED_START, await settledHead(store))).toBeNull();
       expect(await loaded('account_read_model')).toBe(0);
     } finally {
-      SQL_LOADED_FIELDS[AccountEventType.AccountUpgraded] = fields;
+      ACCOUNT_SQL_LOAD[AccountEventType.AccountUpgraded] = fields;
     }
     // Listed again, the same range loads.
     expect(await projection.loadRange(t.db, SCHEMA, FEED_START, await settledHead(store))).not.toBeNull();

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { AccountsModule, IdempotencyKeyPruner, GetAuditEventHandler, ListAuditEventsHandler, projectionsProvider } from '@accountable/accounts';
+import { AccountsModule, IdempotencyKeyPruner, projectionsProvider } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime, ProjectorService } from '@accountable/platform';
 import { AccountHistoryController } from './accounts/account-history.controller';
@@ -61,7 +61,7 @@ export class AppModule {
         { provide: APP_PIPE, useClass: TwilioParamsPipe },
         { provide: HttpMetrics, useValue: options.httpMetrics },
         projectionsProvider,
-        ...(api ? [ListAuditEventsHandler, GetAuditEventHandler, EventStreamsCommands, EventStreamsReader] : []),
+        ...(api ? [EventStreamsCommands, EventStreamsReader] : []),
         ...(api ? [{ provide: EVENT_TYPE_CATALOG, useValue: { types: EVENT_TYPES, schemaVersions: SCHEMA_VERSIONS } }] : []),
         PublicUrl,
         { provide: EVENT_STREAMS_BASE_URL, useFactory: (url: PublicUrl) => () => url.base, inject: [PublicUrl] },

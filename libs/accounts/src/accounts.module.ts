@@ -13,6 +13,8 @@ import { GetApiKeyHandler } from './read-models/account/queries/get-api-key/get-
 import { ListAccountsHandler } from './read-models/account/queries/list-accounts/list-accounts.handler';
 import { ListApiKeysHandler } from './read-models/account/queries/list-api-keys/list-api-keys.handler';
 import { VerifyReadModelHandler } from './read-models/account/queries/verify-read-model/verify-read-model.handler';
+import { GetAuditEventHandler } from './read-models/audit/queries/get-audit-event/get-audit-event.handler';
+import { ListAuditEventsHandler } from './read-models/audit/queries/list-audit-events/list-audit-events.handler';
 
 const queryHandlers = [
   GetAccountHandler,
@@ -23,6 +25,8 @@ const queryHandlers = [
   VerifyReadModelHandler,
   ListApiKeysHandler,
   GetApiKeyHandler,
+  ListAuditEventsHandler,
+  GetAuditEventHandler,
 ];
 
 /** The accounts use cases. Needs from the app: CqrsModule.forRoot() and the platform module. */

@@ -10,7 +10,7 @@ export {
   type AccountsReadAhead,
   rowReadAhead,
 } from './application/account.repository';
-export { accountOfRow, apiKeyRowChange, rowOfAccount, type AccountSnapshotRow, type ApiKeyRowChange } from './read-models/account/account.snapshot';
+export { accountOfRow, apiKeyRowChange, evolveAccountRow, rowOfAccount, type AccountRowStep, type AccountSnapshotRow, type ApiKeyRowChange } from './read-models/account/account.snapshot';
 export { canSee, type Caller } from './application/caller';
 export { OPERATOR, eventMetadata, type CommandContext } from './application/command-context';
 export { IdempotencyKeyReusedError, isIdempotencyKeyReusedError, IdempotencyStore, type IdempotencyKey } from './application/idempotency.store';
@@ -27,12 +27,7 @@ export { findUnopenableKeys, sealedTokenSamples, storedSecretsRefusal, unopenabl
 export { ApiKeyReader, type ApiKeyRecord, type ApiKeyCredential } from './read-models/account/api-key.reader';
 export { ListApiKeysQuery } from './read-models/account/queries/list-api-keys/list-api-keys.query';
 export { GetApiKeyQuery } from './read-models/account/queries/get-api-key/get-api-key.query';
-export {
-  AccountReadModelProjection,
-  applyAccountEvent,
-  ReadModelDriftError,
-  type AccountReadModelInput,
-} from './read-models/account/account-read-model.projection';
+export { AccountReadModelProjection, ReadModelDriftError } from './read-models/account/account-read-model.projection';
 export { AuditHistoryProjection, AuditOwnerUnknownError } from './read-models/audit/audit-history.projection';
 export { AuditEventType, auditEntryOf, type AuditEntry } from './read-models/audit/audit-entry';
 export {
@@ -45,7 +40,5 @@ export {
   type AuditViewer,
 } from './read-models/audit/audit-history.queries';
 export { ListAuditEventsQuery } from './read-models/audit/queries/list-audit-events/list-audit-events.query';
-export { ListAuditEventsHandler } from './read-models/audit/queries/list-audit-events/list-audit-events.handler';
 export { GetAuditEventQuery } from './read-models/audit/queries/get-audit-event/get-audit-event.query';
-export { GetAuditEventHandler } from './read-models/audit/queries/get-audit-event/get-audit-event.handler';
 export { projectionsProvider } from './projections.provider';

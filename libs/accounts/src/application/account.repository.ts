@@ -5,7 +5,7 @@ import { CommandTransaction, EventStore, type CommandStream, type RowWrite } fro
 import { DB } from '@accountable/platform';
 import { ACCOUNT_STREAM_PREFIX, accountStreamId, fold, SCHEMA_VERSION, type AccountEvent, type AccountState } from '../domain';
 import type { AccountRecord } from '../read-models/account/account.reader';
-import { accountOfRow, apiKeyRowChange, rowOfAccount, type AccountSnapshotRow } from '../read-models/account/account.snapshot';
+import { accountOfRow, evolveAccountRow, type AccountSnapshotRow } from '../read-models/account/account.snapshot';
 import { eventMetadata, type CommandContext } from './command-context';
 import { IDEMPOTENCY_KEY_LIFETIME, IdempotencyStore, type IdempotencyKey, type StoredIdempotencyRow } from './idempotency.store';
 
@@ -122,7 +122,15 @@ export class AccountRepository {
       for (const change of decision.changes) {
         if (change.events.length === 0) continue;
         const before = read.accounts.get(change.sid) ?? { state: null, row: null, exact: true };
-        const state = fold(change.events.map((event) => ({ ...event, recordedAt: read.at })), before.state)!;
+        // Each event's effect on the state, the row and api_keys: evolveAccountRow, as the projection applies it.
+        let state = before.state;
+        let row: AccountSnapshotRow | null = null;
+        const keyWrites: RowWrite[] = [];
+        for (const event of change.events) {
+          const step = evolveAccountRow(state, { ...event, recordedAt: read.at });
+          ({ state, row } = step);
+          if (step.apiKey) keyWrites.push({ table: 'api_keys', ...step.apiKey });
+        }
         after.set(change.sid, state);
         streams.set(change.sid, {
           streamId: accountStreamId(change.sid),
@@ -139,11 +147,7 @@ export class AccountRepository {
         // stream (never, while every command writes here) is left to the projection, which applies
         // what it lacks in order.
         if (!before.exact) continue;
-        rows.push({ table: 'account_read_model', match: before.row ? { sid: change.sid, version: before.row.version } : null, row: rowOfAccount(state) });
-        for (const event of change.events) {
-          const key = apiKeyRowChange(change.sid, event, read.at);
-          if (key) rows.push({ table: 'api_keys', ...key });
-        }
+        rows.push({ table: 'account_read_model', match: before.row ? { sid: change.sid, version: before.row.version } : null, row: row! }, ...keyWrites);
       }
       // Every account the command reads, written or not: the decision rests on it as read. After
       // the written ones, whose order (a creation's new stream first) is their events' in the log.

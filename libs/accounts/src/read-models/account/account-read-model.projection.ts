@@ -1,249 +1,132 @@
-import { sql, type Insertable, type Kysely, type RawBuilder, type Selectable, type Transaction, type UpdateObject } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AccountReadModelTable, ApiKeysTable, Database } from '@accountable/database';
-import {
-  ACCOUNT_STREAM_PREFIX,
-  AccountEventType,
-  SCHEMA_VERSION,
-  isAccountEvent,
-  type AccountEvent,
-  type MainAccountCreated,
-  type SubaccountCreated,
-} from '../../domain';
-import type { FeedPosition, Projection } from '@accountable/event-store';
-import { apiKeyRowChange } from './account.snapshot';
+import { ACCOUNT_STREAM_PREFIX, AccountEventType, SCHEMA_VERSION, isAccountEvent, type AccountEvent, type AccountState } from '../../domain';
+import type { FeedPosition, Projection, RecordedEvent } from '@accountable/event-store';
+import { accountOfRow, evolveAccountRow, type ApiKeyRowChange } from './account.snapshot';
 
-/** The minimum the read model needs of an event; `recordedAt` is the event's stored time. */
-export interface AccountReadModelInput {
-  streamId: string;
-  streamVersion: number;
-  type: string;
-  data: Record<string, unknown>;
-  recordedAt: Date;
-}
+/**
+ * What the rebuild's SQL load (loadRange) does with each event type: loads it, reading these
+ * data fields (each must be a JSON string), or declines it. A Record over every type, so a new
+ * one does not compile until it is given one; and a range holding a type not loaded here (one
+ * declined, or any type this version does not know) is declined whole and takes the batch path
+ * (`apply`), so no event is ever silently skipped by a rebuild.
+ * test/projections/sql-load-every-event-type.int.spec.ts holds each loaded type to evolveAccountRow.
+ */
+export const ACCOUNT_SQL_LOAD = {
+  MainAccountCreated: ['sid', 'friendlyName', 'type', 'authToken'],
+  SubaccountCreated: ['sid', 'friendlyName', 'type', 'authToken', 'ownerAccountSid'],
+  SubaccountAdded: [],
+  SubaccountReleased: [],
+  AccountRenamed: ['friendlyName'],
+  AccountStatusChanged: ['status'],
+  AccountUpgraded: ['type'],
+  // api_keys and the token columns are not loaded in SQL: rare, and theirs is evolveAccountRow's alone.
+  ApiKeyCreated: 'declined',
+  ApiKeyRenamed: 'declined',
+  ApiKeyDeleted: 'declined',
+  SecondaryAuthTokenCreated: 'declined',
+  SecondaryAuthTokenDeleted: 'declined',
+  AuthTokenPromoted: 'declined',
+} satisfies Record<AccountEventType, readonly string[] | 'declined'> as Record<string, readonly string[] | 'declined' | undefined>;
 
 export class ReadModelDriftError extends Error {
   override readonly name = 'ReadModelDriftError';
 }
 
-/**
- * Applies one account event to `account_read_model`. Every statement is guarded by the stream
- * version (the row must be at version - 1), so applying an event twice changes nothing: the
- * command's inline write and the feed-driven projection can both run it, in either order.
- */
-export async function applyAccountEvent(executor: Kysely<Database>, event: AccountReadModelInput): Promise<Row | undefined> {
-  if (!isAccountEvent(event) || !event.streamId.startsWith(ACCOUNT_STREAM_PREFIX)) return undefined;
-  const sid = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
-  const v = event.streamVersion;
-  // Truncated to milliseconds: the precision of JavaScript dates and of page tokens.
-  const at = sql<Date>`date_trunc('milliseconds', ${event.recordedAt}::timestamptz)`;
-
-  if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
-    return executor
-      .insertInto('account_read_model')
-      .values(createdRow(sid, event, at, v))
-      .onConflict((oc) => oc.column('sid').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-  }
-
-  const updated = await executor
-    .updateTable('account_read_model')
-    .set({ ...rowUpdateOf(event, at), version: v })
-    .where('sid', '=', sid)
-    .where('version', '=', v - 1)
-    .returningAll()
-    .executeTakeFirst();
-  if (updated) {
-    // Behind the account row's guard: a key write happens exactly when its version step does.
-    await applyApiKeyEvent(executor, sid, event, event.recordedAt);
-    return updated;
-  }
-  const row = await executor.selectFrom('account_read_model').select('version').where('sid', '=', sid).executeTakeFirst();
-  if (row && row.version >= v) return undefined; // already applied (inline, or a previous delivery)
-  throw new ReadModelDriftError(`account ${sid}: read model at version ${row?.version ?? 'none'}, event at ${v}`);
-}
-
-type UpdateEvent = Exclude<AccountEvent, MainAccountCreated | SubaccountCreated>;
-
-/**
- * The columns an event other than a creation sets, as applyAccountEvent writes them (`at`: the
- * event's time, as SQL). Exported for the spec that walks every event type.
- */
-export function rowUpdateOf(event: UpdateEvent, at: RawBuilder<Date>): UpdateObject<Database, 'account_read_model'> {
-  switch (event.type) {
-    case AccountEventType.SubaccountAdded:
-      return { open_subaccounts: sql`open_subaccounts + 1` };
-    case AccountEventType.SubaccountReleased:
-      return { open_subaccounts: sql`greatest(open_subaccounts - 1, 0)` };
-    case AccountEventType.AccountRenamed:
-      return { friendly_name: event.data.friendlyName, date_updated: at };
-    case AccountEventType.AccountStatusChanged:
-      return {
-        status: event.data.status,
-        suspended_by_owner: event.data.status === 'suspended' && event.data.reason === 'owner_suspended',
-        date_updated: at,
-      };
-    case AccountEventType.AccountUpgraded:
-      return { type: event.data.type, date_updated: at };
-    case AccountEventType.SecondaryAuthTokenCreated:
-      return { secondary_auth_token: event.data.authToken };
-    case AccountEventType.SecondaryAuthTokenDeleted:
-      return { secondary_auth_token: null };
-    // The row's own secondary moves: the event carries no token (evolve does the same).
-    case AccountEventType.AuthTokenPromoted:
-      return { auth_token: sql`coalesce(secondary_auth_token, auth_token)`, secondary_auth_token: null, date_updated: at };
-    // Key events move only the version: their row is api_keys' (applyApiKeyEvent).
-    case AccountEventType.ApiKeyCreated:
-    case AccountEventType.ApiKeyRenamed:
-    case AccountEventType.ApiKeyDeleted:
-      return {};
-  }
-}
-
-/** The api_keys side of a key event (the account row only moves its version): apiKeyRowChange says what. */
-async function applyApiKeyEvent(executor: Kysely<Database>, accountSid: string, event: AccountEvent, recordedAt: Date): Promise<void> {
-  const change = apiKeyRowChange(accountSid, event, recordedAt);
-  if (!change) return;
-  if (change.match === null) {
-    await executor.insertInto('api_keys').values(change.row as Insertable<ApiKeysTable>).execute();
-  } else if (change.row === null) {
-    await executor.deleteFrom('api_keys').where('sid', '=', change.match.sid).where('account_sid', '=', change.match.account_sid).execute();
-  } else {
-    await executor.updateTable('api_keys').set(change.row).where('sid', '=', change.match.sid).where('account_sid', '=', change.match.account_sid).execute();
-  }
-}
-
 export type Row = Selectable<AccountReadModelTable>;
+type ApiKeyRow = Selectable<ApiKeysTable>;
+type StoredEvent = Pick<RecordedEvent, 'streamId' | 'streamVersion' | 'type' | 'data' | 'recordedAt'>;
 const T = AccountEventType;
+const isCreation = (type: string) => type === T.MainAccountCreated || type === T.SubaccountCreated;
+
+/** Each column's SQL type, for the arrays a batch is sent as: a new column does not compile until it is here. */
+const ROW_TYPES = {
+  sid: 'text',
+  owner_account_sid: 'text',
+  is_main: 'boolean',
+  friendly_name: 'text',
+  type: 'text',
+  status: 'text',
+  auth_token: 'text',
+  secondary_auth_token: 'text',
+  suspended_by_owner: 'boolean',
+  open_subaccounts: 'integer',
+  date_created: 'timestamptz',
+  date_updated: 'timestamptz',
+  version: 'bigint',
+} as const satisfies Record<keyof Row, string>;
+const ROW_COLUMNS = Object.keys(ROW_TYPES) as (keyof Row)[];
+
+const API_KEY_TYPES = {
+  sid: 'text',
+  account_sid: 'text',
+  friendly_name: 'text',
+  secret_verifier: 'text',
+  date_created: 'timestamptz',
+  date_updated: 'timestamptz',
+} as const satisfies Record<keyof ApiKeyRow, string>;
 
 /**
- * The types evolveRow leaves to applyAccountEvent: a batch holding one applies its account event
- * by event. Key events write api_keys, which the batch statements do not carry.
+ * `rows` as the table `alias`, sent as one array per column: a parameter per column whatever the
+ * batch size, where a multi-row VALUES takes one per value and meets PostgreSQL's limit of 65,535.
  */
-export const BATCH_LEAVES_TO_APPLY: readonly AccountEventType[] = [
-  T.ApiKeyCreated,
-  T.ApiKeyRenamed,
-  T.ApiKeyDeleted,
-  // The token columns, which the batch statements do not carry either.
-  T.SecondaryAuthTokenCreated,
-  T.SecondaryAuthTokenDeleted,
-  T.AuthTokenPromoted,
-];
-
-/**
- * `row` after `event`, by the rules of applyAccountEvent's statements: a creation inserts unless
- * the row exists; any other event applies only on top of version - 1 and is skipped once applied.
- * `undefined` when applyAccountEvent would raise ReadModelDriftError: the caller leaves that
- * account to applyAccountEvent.
- */
-export function evolveRow(row: Row | null, sid: string, event: AccountReadModelInput): Row | null | undefined {
-  const v = event.streamVersion;
-  const at = event.recordedAt;
-  if (!isAccountEvent(event)) return undefined;
-  if (event.type === AccountEventType.MainAccountCreated || event.type === AccountEventType.SubaccountCreated) {
-    if (row) return row;
-    return createdRow(sid, event, at, v);
-  }
-  if (row && row.version >= v) return row;
-  if (!row || row.version !== v - 1) return undefined;
-  switch (event.type) {
-    case AccountEventType.SubaccountAdded:
-      return { ...row, version: v, open_subaccounts: row.open_subaccounts + 1 };
-    case AccountEventType.SubaccountReleased:
-      return { ...row, version: v, open_subaccounts: Math.max(row.open_subaccounts - 1, 0) };
-    case AccountEventType.AccountRenamed:
-      return { ...row, version: v, friendly_name: event.data.friendlyName, date_updated: at };
-    case AccountEventType.AccountStatusChanged:
-      return {
-        ...row,
-        version: v,
-        status: event.data.status,
-        suspended_by_owner: event.data.status === 'suspended' && event.data.reason === 'owner_suspended',
-        date_updated: at,
-      };
-    case AccountEventType.AccountUpgraded:
-      return { ...row, version: v, type: event.data.type, date_updated: at };
-    // They write api_keys, or the token columns the batch statements do not carry: left to applyAccountEvent.
-    case AccountEventType.SecondaryAuthTokenCreated:
-    case AccountEventType.SecondaryAuthTokenDeleted:
-    case AccountEventType.AuthTokenPromoted:
-    case AccountEventType.ApiKeyCreated:
-    case AccountEventType.ApiKeyRenamed:
-    case AccountEventType.ApiKeyDeleted:
-      return undefined;
-  }
+function unnest<R extends object>(types: Partial<Record<keyof R & string, string>>, rows: readonly R[], alias: string, extra: Record<string, { type: string; values: unknown[] }> = {}) {
+  const columns = [
+    ...Object.entries(types).map(([name, type]) => ({ name, type: type as string, values: rows.map((row) => row[name as keyof R] as unknown) })),
+    ...Object.entries(extra).map(([name, { type, values }]) => ({ name, type, values })),
+  ];
+  return sql`unnest(${sql.join(columns.map((c) => sql`${c.values}::${sql.raw(c.type)}[]`))})`.as<string>(
+    sql`${sql.id(alias)}(${sql.join(columns.map((c) => sql.id(c.name)))})`,
+  ) as never;
 }
 
-const ROW_COLUMNS = [
-  'sid',
-  'owner_account_sid',
-  'is_main',
-  'friendly_name',
-  'type',
-  'status',
-  'auth_token',
-  'suspended_by_owner',
-  'open_subaccounts',
-  'date_created',
-  'date_updated',
-  'version',
-] as const satisfies readonly (keyof Row)[];
-
-/**
- * `rows` as the table `r`, each with `from_version` (for an update, the version it was folded
- * from), sent as one array per column: thirteen parameters whatever the batch size, where a
- * multi-row VALUES takes twelve a row and meets PostgreSQL's limit of 65,535.
- */
-function unnestRows(rows: readonly Row[], fromVersions: readonly (number | null)[] = rows.map(() => null)) {
-  const column = <K extends keyof Row>(name: K) => rows.map((row) => row[name]);
-  return sql<Row & { from_version: number | null }>`unnest(
-      ${column('sid')}::text[], ${column('owner_account_sid')}::text[], ${column('is_main')}::boolean[], ${column('friendly_name')}::text[],
-      ${column('type')}::text[], ${column('status')}::text[], ${column('auth_token')}::text[], ${column('suspended_by_owner')}::boolean[],
-      ${column('open_subaccounts')}::integer[], ${column('date_created')}::timestamptz[], ${column('date_updated')}::timestamptz[],
-      ${column('version')}::bigint[], ${fromVersions}::bigint[])`.as<'r'>(sql`r(${sql.join(ROW_COLUMNS.map((name) => sql.id(name)))}, from_version)`);
+/** One account's writes from a batch: its row (`from`: the version it was folded from, null: new) and its api_keys writes, in order. */
+interface AccountWrite {
+  sid: string;
+  from: number | null;
+  row: Row;
+  apiKeys: ApiKeyRowChange[];
 }
 
 /**
- * The event types the rebuild's SQL load (loadRange) knows, each with the data fields it reads
- * (each must be a JSON string). A range holding any other type is declined and takes the batch
- * path (`apply`), so a new event type is never silently skipped by a rebuild;
- * every-account-event-type.spec.ts fails until it is listed here and taught to loadRange.
+ * The writes `events` (one account's, in version order) make on `stored`, each event's effect by
+ * evolveAccountRow. Version-guarded: an event at or below the row's version is already applied
+ * (inline, or a previous delivery) and skipped, a creation too once the row exists; one beyond
+ * the next version is ReadModelDriftError. null: nothing to write.
  */
-export const SQL_LOADED_FIELDS: Partial<Record<AccountEventType, readonly string[]>> = {
-  [AccountEventType.MainAccountCreated]: ['friendlyName', 'type', 'authToken'],
-  [AccountEventType.SubaccountCreated]: ['friendlyName', 'type', 'authToken', 'ownerAccountSid'],
-  [AccountEventType.SubaccountAdded]: [],
-  [AccountEventType.SubaccountReleased]: [],
-  [AccountEventType.AccountRenamed]: ['friendlyName'],
-  [AccountEventType.AccountStatusChanged]: ['status'],
-  [AccountEventType.AccountUpgraded]: ['type'],
-};
+function writesOf(sid: string, stored: Row | null, events: readonly (AccountEvent & StoredEvent)[]): AccountWrite | null {
+  let state: AccountState = stored && accountOfRow(stored, {});
+  let row = stored;
+  const apiKeys: ApiKeyRowChange[] = [];
+  for (const event of events) {
+    const at = state?.version ?? 0;
+    if (event.streamVersion <= at || (isCreation(event.type) && state)) continue;
+    if (event.streamVersion !== at + 1 || (!state && !isCreation(event.type))) {
+      throw new ReadModelDriftError(`account ${sid}: read model at version ${state?.version ?? 'none'}, event at ${event.streamVersion}`);
+    }
+    const step = evolveAccountRow(state, event);
+    if (step.state.sid !== sid) throw new ReadModelDriftError(`account ${sid}: ${event.type} names account ${step.state.sid}`);
+    ({ state, row } = step);
+    if (step.apiKey) apiKeys.push(step.apiKey);
+  }
+  return row && row !== stored ? { sid, from: stored?.version ?? null, row, apiKeys } : null;
+}
 
-/** Declined by the SQL load on purpose (the batch path applies them): api_keys and the token columns are not loaded in SQL. */
-export const SQL_DECLINED: readonly AccountEventType[] = [
-  T.ApiKeyCreated,
-  T.ApiKeyRenamed,
-  T.ApiKeyDeleted,
-  T.SecondaryAuthTokenCreated,
-  T.SecondaryAuthTokenDeleted,
-  T.AuthTokenPromoted,
-];
-
-/** Feeds `account_read_model` from the global feed (catch-up, rebuild, and any write not made inline). */
+/** Feeds `account_read_model` and `api_keys` from the global feed (catch-up, rebuild, and any write not made inline). */
 export class AccountReadModelProjection implements Projection {
   readonly name = 'accounts';
   readonly tables = ['account_read_model', 'api_keys'];
 
   /**
-   * The same result as applyAccountEvent for each event in turn, in a few statements per batch
-   * instead of one or two per event: read the batch's rows, fold each account's events in
-   * memory, insert the new rows in one statement, update the changed rows in another. Every write is
-   * guarded by the version it was folded from, so a row changed meanwhile (a command's inline
-   * write) is not overwritten; such accounts, and any that would drift, go through
-   * applyAccountEvent event by event, which raises the drift as before.
+   * Each event's effect by evolveAccountRow, in a few statements per batch: read the batch's
+   * rows, fold each account's events in memory, insert the new rows in one statement and update
+   * the changed ones in another, each guarded by the version it was folded from (applying an
+   * event twice changes nothing, so the command's inline write and this can both run it, in
+   * either order); then the written accounts' api_keys changes. An account whose row changed
+   * meanwhile (a command's inline write) is folded again from its row, now locked.
    */
-  async apply(trx: Transaction<Database>, events: readonly { streamId: string; streamVersion: number; type: string; data: Record<string, unknown>; recordedAt: Date }[]): Promise<void> {
-    const bySid = new Map<string, AccountReadModelInput[]>();
+  async apply(executor: Kysely<Database>, events: readonly StoredEvent[]): Promise<void> {
+    const bySid = new Map<string, (AccountEvent & StoredEvent)[]>();
     for (const event of events) {
       if (!isAccountEvent(event) || !event.streamId.startsWith(ACCOUNT_STREAM_PREFIX)) continue;
       const sid = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
@@ -251,71 +134,132 @@ export class AccountReadModelProjection implements Projection {
       if (list) list.push(event);
       else bySid.set(sid, [event]);
     }
-    if (bySid.size === 0) return;
-
-    const stored = new Map<string, Row>();
-    for (const row of await trx
-      .selectFrom('account_read_model')
-      .selectAll()
-      .where((eb) => eb('sid', '=', eb.fn.any(eb.val([...bySid.keys()]))))
-      .execute()) {
-      stored.set(row.sid, row);
-    }
-    const inserts: Row[] = [];
-    const updates: { row: Row; from: number }[] = [];
-    const oneByOne = new Set<string>();
-    for (const [sid, list] of bySid) {
-      const before = stored.get(sid) ?? null;
-      let row: Row | null | undefined = before;
-      for (const event of list) {
-        row = evolveRow(row, sid, event);
-        if (row === undefined) break;
+    for (let attempt = 1; bySid.size > 0; attempt++) {
+      // A row lock holds off the inline writer: the second attempt writes what it folds.
+      if (attempt > 3) throw new Error(`accounts: rows of ${[...bySid.keys()].join(', ')} kept changing under the projection`);
+      let read = executor.selectFrom('account_read_model').selectAll().where((eb) => eb('sid', '=', eb.fn.any(eb.val([...bySid.keys()]))));
+      if (attempt > 1) read = read.forUpdate();
+      const stored = new Map((await read.execute()).map((row) => [row.sid, row]));
+      const writes: AccountWrite[] = [];
+      for (const [sid, list] of bySid) {
+        const write = writesOf(sid, stored.get(sid) ?? null, list);
+        if (write) writes.push(write);
+        else bySid.delete(sid);
       }
-      if (row === undefined) oneByOne.add(sid);
-      else if (row && !before) inserts.push(row);
-      else if (row && before && row.version !== before.version) updates.push({ row, from: before.version });
+      const written = await this.writeRows(executor, writes);
+      await this.writeApiKeys(
+        executor,
+        writes.filter((w) => written.has(w.sid)).flatMap((w) => w.apiKeys),
+      );
+      for (const sid of written) bySid.delete(sid);
     }
+  }
 
+  /** The rows, each only if its row is still at the version it was folded from (absent, for a new one). Returns the sids written. */
+  private async writeRows(executor: Kysely<Database>, writes: readonly AccountWrite[]): Promise<Set<string>> {
+    const inserts = writes.filter((w) => w.from === null).map((w) => w.row);
+    const updates = writes.filter((w) => w.from !== null);
+    const written = new Set<string>();
     if (inserts.length > 0) {
-      const written = await trx
+      for (const { sid } of await executor
         .insertInto('account_read_model')
         .columns(ROW_COLUMNS)
-        .expression((eb) => eb.selectFrom(unnestRows(inserts)).select(ROW_COLUMNS))
+        .expression((eb) => eb.selectFrom(unnest<Row>(ROW_TYPES, inserts, 'r')).select(ROW_COLUMNS as never))
         .onConflict((oc) => oc.column('sid').doNothing())
         .returning('sid')
-        .execute();
-      const done = new Set(written.map((r) => r.sid));
-      for (const row of inserts) if (!done.has(row.sid)) oneByOne.add(row.sid);
+        .execute()) {
+        written.add(sid);
+      }
     }
     if (updates.length > 0) {
-      const written = await trx
+      const rows = updates.map((u) => u.row);
+      for (const { sid } of await executor
         .updateTable('account_read_model')
-        .from(unnestRows(updates.map((u) => u.row), updates.map((u) => u.from)))
-        .set((eb) => ({
-          friendly_name: eb.ref('r.friendly_name'),
-          type: eb.ref('r.type'),
-          status: eb.ref('r.status'),
-          suspended_by_owner: eb.ref('r.suspended_by_owner'),
-          open_subaccounts: eb.ref('r.open_subaccounts'),
-          date_updated: eb.ref('r.date_updated'),
-          version: eb.ref('r.version'),
-        }))
-        .whereRef('account_read_model.sid', '=', 'r.sid')
-        .whereRef('account_read_model.version', '=', 'r.from_version')
+        .from(unnest<Row>(ROW_TYPES, rows, 'r', { from_version: { type: 'bigint', values: updates.map((u) => u.from) } }))
+        .set(Object.fromEntries(ROW_COLUMNS.filter((c) => c !== 'sid').map((c) => [c, sql.ref(`r.${c}`)])))
+        .where(sql.ref('account_read_model.sid'), '=', sql.ref('r.sid'))
+        .where(sql.ref('account_read_model.version'), '=', sql.ref('r.from_version'))
         .returning('account_read_model.sid')
+        .execute()) {
+        written.add(sid);
+      }
+    }
+    return written;
+  }
+
+  /**
+   * apiKeyRowChange's writes, in order per key, in at most three statements: a key's changes in
+   * one batch net out to one insert, update or delete (created then deleted: nothing). A key
+   * whose changes do not net out that way (never, from the decisions) has them written one by one.
+   */
+  private async writeApiKeys(executor: Kysely<Database>, changes: readonly ApiKeyRowChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const net = new Map<string, ApiKeyRowChange | null>();
+    const oneByOne: ApiKeyRowChange[] = [];
+    const sequential = new Set<string>();
+    for (const change of changes) {
+      const sid = change.match?.sid ?? (change.row?.sid as string);
+      const before = net.get(sid);
+      const after = sequential.has(sid) ? undefined : before === undefined ? change : composed(before, change);
+      if (after !== undefined) {
+        net.set(sid, after);
+        continue;
+      }
+      // From here on this key's changes go one by one, in order, after the others.
+      if (before) oneByOne.push(before);
+      oneByOne.push(change);
+      net.delete(sid);
+      sequential.add(sid);
+    }
+    const all = [...net.values()].filter((c): c is ApiKeyRowChange => c !== null);
+    const deletes = all.filter((c) => c.match !== null && c.row === null).map((c) => c.match!);
+    const updates = all.filter((c) => c.match !== null && c.row !== null) as { match: { sid: string; account_sid: string }; row: Partial<ApiKeyRow> }[];
+    const inserts = all.filter((c) => c.match === null).map((c) => c.row as ApiKeyRow);
+    if (deletes.length > 0) {
+      await executor
+        .deleteFrom('api_keys')
+        .using(unnest<{ sid: string; account_sid: string }>({ sid: 'text', account_sid: 'text' }, deletes, 'd'))
+        .where(sql.ref('api_keys.sid'), '=', sql.ref('d.sid'))
+        .where(sql.ref('api_keys.account_sid'), '=', sql.ref('d.account_sid'))
         .execute();
-      const done = new Set(written.map((r) => r.sid));
-      for (const { row } of updates) if (!done.has(row.sid)) oneByOne.add(row.sid);
     }
-    for (const [sid, list] of bySid) {
-      if (oneByOne.has(sid)) for (const event of list) await applyAccountEvent(trx, event);
+    // One statement per set of columns changed (one set today: a rename's).
+    const byColumns = new Map<string, typeof updates>();
+    for (const update of updates) {
+      const key = Object.keys(update.row).sort().join(',');
+      byColumns.set(key, [...(byColumns.get(key) ?? []), update]);
     }
+    for (const [key, group] of byColumns) {
+      const columns = key.split(',') as (keyof ApiKeyRow)[];
+      const types = Object.fromEntries(columns.map((c) => [c, API_KEY_TYPES[c]]));
+      await executor
+        .updateTable('api_keys')
+        .from(
+          unnest(types, group.map((u) => u.row), 'u', {
+            match_sid: { type: 'text', values: group.map((u) => u.match.sid) },
+            match_account_sid: { type: 'text', values: group.map((u) => u.match.account_sid) },
+          }),
+        )
+        .set(Object.fromEntries(columns.map((c) => [c, sql.ref(`u.${c}`)])))
+        .where(sql.ref('api_keys.sid'), '=', sql.ref('u.match_sid'))
+        .where(sql.ref('api_keys.account_sid'), '=', sql.ref('u.match_account_sid'))
+        .execute();
+    }
+    if (inserts.length > 0) {
+      const columns = Object.keys(API_KEY_TYPES) as (keyof ApiKeyRow)[];
+      await executor
+        .insertInto('api_keys')
+        .columns(columns)
+        .expression((eb) => eb.selectFrom(unnest<ApiKeyRow>(API_KEY_TYPES, inserts, 'k')).select(columns as never))
+        .execute();
+    }
+    for (const change of oneByOne) await writeApiKeyChange(executor, change);
   }
 
   /**
    * A rebuild's load of the feed range (after, until] into `schema`'s account_read_model, in SQL:
    * one INSERT ... SELECT from `events`, each account's row folded from its events by aggregates,
-   * no rows through this process. `evolveRow` stays the definition: this says the same for
+   * no rows through this process. `evolveAccountRow` stays the definition: this says the same for
    * accounts whose events in the range are all of the current schema version with the shapes the
    * contract gives the fields read, and run 1, 2, ... n from the creation in version order (which
    * is their feed order), none of which has a row in the table yet. The same statement checks
@@ -333,6 +277,8 @@ export class AccountReadModelProjection implements Projection {
     const isString = (path: string) => sql`jsonb_typeof(e.data -> ${path}) = 'string'`;
     // Per account, the version of the last event that sets each group of fields: its values are the row's.
     const creations = [T.MainAccountCreated, T.SubaccountCreated];
+    // Declines by default: only the types ACCOUNT_SQL_LOAD gives fields are readable (ELSE false).
+    const loaded = Object.entries(ACCOUNT_SQL_LOAD).filter((entry): entry is [string, readonly string[]] => Array.isArray(entry[1]));
     const setBy = {
       last_named: [...creations, T.AccountRenamed],
       last_typed: [...creations, T.AccountUpgraded],
@@ -348,14 +294,14 @@ export class AccountReadModelProjection implements Projection {
                    sql` `,
                  )} END
                  AND CASE e.type ${sql.join(
-                   Object.entries(SQL_LOADED_FIELDS).map(
-                     ([type, fields]) => sql`WHEN ${type} THEN ${fields!.length > 0 ? sql.join(fields!.map(isString), sql` AND `) : sql`true`}`,
-                   ),
+                   loaded.map(([type, fields]) => sql`WHEN ${type} THEN ${fields.length > 0 ? sql.join(fields.map(isString), sql` AND `) : sql`true`}`),
                    sql` `,
-                 )} ELSE false END, false) AS readable,
+                 )} ELSE false END
+                 -- A creation names its own stream's account (evolveAccountRow's row is the event's sid).
+                 AND (e.type <> ALL(${creations}::text[]) OR e.data ->> 'sid' = substr(e.stream_id, ${prefix.length + 1})), false) AS readable,
                e.data ->> 'friendlyName' AS friendly_name, e.data ->> 'type' AS account_type, e.data ->> 'authToken' AS auth_token,
                e.data ->> 'ownerAccountSid' AS owner_account_sid, e.data ->> 'status' AS status,
-               -- evolveRow's status === 'suspended' && reason === 'owner_suspended', for a reason of any JSON type or none.
+               -- evolve's status === 'suspended' && reason === 'owner_suspended', for a reason of any JSON type or none.
                coalesce(e.data -> 'status' = '"suspended"'::jsonb AND e.data -> 'reason' = '"owner_suspended"'::jsonb, false) AS suspended_by_owner,
                CASE e.type WHEN ${T.SubaccountAdded} THEN 1 WHEN ${T.SubaccountReleased} THEN -1 ELSE 0 END AS step,
                date_trunc('milliseconds', e.recorded_at) AS recorded_at
@@ -390,7 +336,7 @@ export class AccountReadModelProjection implements Projection {
           FROM accounts
       ), written AS (
         INSERT INTO ${target} (${sql.join(ROW_COLUMNS.map((name) => sql.id(name)))})
-        SELECT sid, CASE WHEN is_main THEN sid ELSE owner_account_sid END, is_main, friendly_name, type, status, auth_token, suspended_by_owner,
+        SELECT sid, CASE WHEN is_main THEN sid ELSE owner_account_sid END, is_main, friendly_name, type, status, auth_token, NULL, suspended_by_owner,
                open_subaccounts, date_created, date_updated, version
           FROM accounts
          WHERE (SELECT faithful FROM verdict)
@@ -405,22 +351,23 @@ export class AccountReadModelProjection implements Projection {
   }
 }
 
-/** The row an account's creation event makes; `at` is a Date or SQL for one. */
-function createdRow<At>(sid: string, event: MainAccountCreated | SubaccountCreated, at: At, v: number) {
-  const d = event.data;
-  return {
-    sid,
-    owner_account_sid: event.type === AccountEventType.SubaccountCreated ? event.data.ownerAccountSid : sid,
-    is_main: event.type === AccountEventType.MainAccountCreated,
-    friendly_name: d.friendlyName,
-    type: d.type,
-    status: 'active',
-    auth_token: d.authToken,
-    secondary_auth_token: null,
-    suspended_by_owner: false,
-    open_subaccounts: 0,
-    date_created: at,
-    date_updated: at,
-    version: v,
-  };
+/**
+ * `first` then `next` on one key as one change: undefined when they do not net out (anything
+ * after a delete, a second insert). null: nothing at all (created, then deleted).
+ */
+function composed(first: ApiKeyRowChange | null, next: ApiKeyRowChange): ApiKeyRowChange | null | undefined {
+  if (first === null || next.match === null || (first.match !== null && first.row === null)) return undefined;
+  if (next.row === null) return first.match === null ? null : next;
+  return { match: first.match, row: { ...first.row, ...next.row } };
+}
+
+/** One api_keys change as one statement. */
+async function writeApiKeyChange(executor: Kysely<Database>, change: ApiKeyRowChange): Promise<void> {
+  if (change.match === null) {
+    await executor.insertInto('api_keys').values(change.row as Insertable<ApiKeysTable>).execute();
+  } else if (change.row === null) {
+    await executor.deleteFrom('api_keys').where('sid', '=', change.match.sid).where('account_sid', '=', change.match.account_sid).execute();
+  } else {
+    await executor.updateTable('api_keys').set(change.row).where('sid', '=', change.match.sid).where('account_sid', '=', change.match.account_sid).execute();
+  }
 }

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { AccountReadModelTable, ApiKeysTable } from '@accountable/database';
-import { AccountEventType, type AccountEvent, type AccountStatus, type AccountType } from '../../domain';
-import type { Account } from '../../domain';
+import { AccountEventType, evolveNext, type AccountEvent, type AccountEventEnvelope, type AccountStatus, type AccountType } from '../../domain';
+import type { Account, AccountState } from '../../domain';
 
 /**
  * The account read-model row is the account's state at its version, field for field: the command
@@ -82,4 +82,24 @@ export function apiKeyRowChange(accountSid: string, event: AccountEvent, at: Dat
     default:
       return null;
   }
+}
+
+/** What one event does to the read model: the state it leaves, that state's row, and its api_keys write. */
+export interface AccountRowStep {
+  state: Account;
+  row: AccountSnapshotRow;
+  apiKey: ApiKeyRowChange | null;
+}
+
+/**
+ * The one definition of an account event's effect on the read model: the domain's `evolve`
+ * (versions checked, evolveNext), written back as a row (rowOfAccount), with its api_keys write
+ * (apiKeyRowChange). The command's inline write, the accounts projection (from a stored row:
+ * accountOfRow) and verify all step through it; the rebuilds' SQL loads are held to it by
+ * test/projections/sql-load-every-event-type.int.spec.ts.
+ */
+export function evolveAccountRow(state: AccountState, event: AccountEventEnvelope & { readonly recordedAt: Date }): AccountRowStep {
+  // Never null: evolve returns an account for every event, or throws.
+  const next = evolveNext(state, event)!;
+  return { state: next, row: rowOfAccount(next), apiKey: apiKeyRowChange(next.sid, event, event.recordedAt) };
 }

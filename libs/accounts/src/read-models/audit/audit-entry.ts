@@ -132,7 +132,10 @@ export function auditEntryOf(event: RecordedEvent): AuditEntry | null {
       eventData = {};
       description = 'Secondary auth token promoted to primary; the previous primary no longer authenticates';
       break;
-    default:
+    // The owner stream's bookkeeping of its subaccounts: the subaccount's own events say it.
+    // No default: a new event type leaves eventData unassigned, which does not compile.
+    case AccountEventType.SubaccountAdded:
+    case AccountEventType.SubaccountReleased:
       return null;
   }
 

@@ -8,27 +8,34 @@ import { AuditEventType, REASON_TEXT, auditEntryOf, type AuditEntry } from './au
 
 const T = AccountEventType;
 /**
- * What the rebuild's SQL load (loadRange) knows of each event type on an account stream: the
- * types it writes an entry for, and those it knows have none (auditEntryOf's null). A range
- * holding any other type is declined and takes the batch path (`apply`), so a new type is never
- * silently left out of a rebuild; every-account-event-type.spec.ts holds these lists to
- * auditEntryOf for every event type.
+ * What the rebuild's SQL load (loadRange) does with each event type on an account stream: loads
+ * its entry, knows it has none (auditEntryOf's null), or declines it. A Record over every type,
+ * so a new one does not compile until it is given one; a range holding a declined type, or any
+ * type this version does not know, is declined whole and takes the batch path (`apply`), so no
+ * event is silently left out of a rebuild. test/projections/sql-load-every-event-type.int.spec.ts
+ * holds the loaded types to auditEntryOf, and test/architecture/every-account-event-type.spec.ts
+ * the 'no entry' ones.
  */
-export const SQL_AUDITED: readonly AccountEventType[] = [T.MainAccountCreated, T.SubaccountCreated, T.AccountRenamed, T.AccountStatusChanged, T.AccountUpgraded];
-export const SQL_NOT_AUDITED: readonly AccountEventType[] = [T.SubaccountAdded, T.SubaccountReleased];
-/**
- * Audited by `apply` only, never loaded in SQL: declined on purpose (by default, like any type not
- * listed above). The credential events: rare, and their entries are auditEntryOf's alone.
- */
-export const SQL_DECLINED: readonly AccountEventType[] = [
-  T.ApiKeyCreated,
-  T.ApiKeyRenamed,
-  T.ApiKeyDeleted,
-  T.SecondaryAuthTokenCreated,
-  T.SecondaryAuthTokenDeleted,
-  T.AuthTokenPromoted,
-];
-const AUDITED = SQL_AUDITED;
+export const AUDIT_SQL_LOAD = {
+  MainAccountCreated: 'loaded',
+  SubaccountCreated: 'loaded',
+  AccountRenamed: 'loaded',
+  AccountStatusChanged: 'loaded',
+  AccountUpgraded: 'loaded',
+  SubaccountAdded: 'no entry',
+  SubaccountReleased: 'no entry',
+  // The credential events: rare, and their entries are auditEntryOf's alone.
+  ApiKeyCreated: 'declined',
+  ApiKeyRenamed: 'declined',
+  ApiKeyDeleted: 'declined',
+  SecondaryAuthTokenCreated: 'declined',
+  SecondaryAuthTokenDeleted: 'declined',
+  AuthTokenPromoted: 'declined',
+} as const satisfies Record<AccountEventType, 'loaded' | 'no entry' | 'declined'>;
+const typesThat = (what: 'loaded' | 'no entry') =>
+  (Object.keys(AUDIT_SQL_LOAD) as AccountEventType[]).filter((type) => AUDIT_SQL_LOAD[type] === what);
+const AUDITED = typesThat('loaded');
+const NOT_AUDITED = typesThat('no entry');
 /** The SQL load writes REASON_TEXT's suffix for these; a status change with any other reason is declined. */
 const KNOWN_REASONS = Object.keys(REASON_TEXT);
 const METADATA = {
@@ -171,7 +178,7 @@ export class AuditHistoryProjection implements Projection {
                WHERE ${audited} AND jsonb_typeof(${ip}) = 'string' AND length(${ipText}) <= ${MAX_ADDRESS_LENGTH}
              ) AS addresses,
              coalesce(bool_and(
-               NOT (${onAccountStream}) OR e.type = ANY(${[...SQL_NOT_AUDITED]}::text[]) OR coalesce(
+               NOT (${onAccountStream}) OR e.type = ANY(${NOT_AUDITED}::text[]) OR coalesce(
                  e.schema_version = CASE e.type ${sql.join(
                    AUDITED.map((type) => sql`WHEN ${type} THEN ${SCHEMA_VERSION[type]}::int`),
                    sql` `,

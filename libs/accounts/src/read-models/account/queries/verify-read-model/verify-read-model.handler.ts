@@ -5,8 +5,8 @@ import type { Database } from '@accountable/database';
 import { DB } from '@accountable/platform';
 import { describeUnopenable, Keyring } from '@accountable/secrets';
 import { sealContext } from '../../../../application/idempotency.store';
-import { rowOfAccount } from '../../account.snapshot';
-import { ACCOUNT_STREAM_PREFIX, AccountEventType, fold, isAccountEvent, StreamVersionGapError, type AccountState } from '../../../../domain';
+import { evolveAccountRow, type AccountSnapshotRow } from '../../account.snapshot';
+import { ACCOUNT_STREAM_PREFIX, AccountEventType, isAccountEvent, StreamVersionGapError, type AccountState } from '../../../../domain';
 import { VerifyReadModelQuery, type Drift, type TimeInversion, type UnopenableSecret, type VerifyReport } from './verify-read-model.query';
 
 const MAX_UNOPENABLE_LISTED = 1_000;
@@ -14,8 +14,9 @@ const MAX_UNOPENABLE_LISTED = 1_000;
 const SEALED = new Set(['auth_token', 'secondary_auth_token']);
 
 /**
- * Walks the streams in batches (constant memory), folds each with the domain's evolve and
- * compares every column of its read-model row; then looks for rows with no stream at all.
+ * Walks the streams in batches (constant memory), folds each with evolveAccountRow (the domain's
+ * evolve, as rows: the projection's and the commands' definition) and compares every column of
+ * its read-model row; then looks for rows with no stream at all.
  * Along the way, each stream's times against its versions: an event earlier than the one before
  * it is drift when that one was stamped under migration 0009's rule (after the position in
  * `event_clock`, which makes such a pair impossible), and information otherwise. Every sealed
@@ -95,20 +96,20 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
           }
         }
         checked++;
-        let state: AccountState;
+        // The row each event leaves, by the definition the projection and the commands write it with.
+        let state: AccountState = null;
+        let expectedRow: AccountSnapshotRow | null = null;
         try {
-          state = fold(
-            streamEvents
-              .filter(isAccountEvent)
-              .map((e) => ({ type: e.type, data: e.data, recordedAt: e.recorded_at, streamVersion: e.stream_version }) as never),
-          );
+          for (const e of streamEvents.filter(isAccountEvent)) {
+            ({ state, row: expectedRow } = evolveAccountRow(state, { type: e.type, data: e.data, recordedAt: e.recorded_at, streamVersion: e.stream_version } as never));
+          }
         } catch (error) {
           if (!(error instanceof StreamVersionGapError)) throw error;
           drifts.push({ sid, field: '(versions)', expected: 'versions 1..n, each once', actual: error.message });
           continue;
         }
         const row = rows.get(sid);
-        if (!state) continue;
+        if (!state || !expectedRow) continue;
         if (!row) {
           drifts.push({ sid, field: '(row)', expected: 'present', actual: 'missing' });
           continue;
@@ -118,8 +119,7 @@ export class VerifyReadModelHandler implements IQueryHandler<VerifyReadModelQuer
         if (row.secondary_auth_token !== null && row.secondary_auth_token !== state.secondaryAuthToken) {
           checkSecret(sid, 'account_read_model secondary_auth_token', row.secondary_auth_token, sid);
         }
-        // The row the state makes, as a command writes it (rowOfAccount).
-        const { sid: _sid, ...fields } = rowOfAccount(state);
+        const { sid: _sid, ...fields } = expectedRow;
         const expected: Record<string, unknown> = { ...fields, date_created: fields.date_created.getTime(), date_updated: fields.date_updated.getTime() };
         const actual: Record<string, unknown> = {
           ...row,
