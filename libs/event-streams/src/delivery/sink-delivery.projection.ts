@@ -8,7 +8,7 @@ import { sinkProjectionName, type DeliverySink, type SinkStateStore } from './si
 import type { PreparedEvent, SinkTransport } from './sink-transports';
 
 /**
- * The sink cannot be delivered to from here on (deleted, `failed`, or the process is stopping):
+ * The sink cannot be delivered to from here on (deleted, not `active`, or the process is stopping):
  * the batch is not applied and its checkpoint does not move. Its `code` makes the runner take it
  * as transient (retry later, park nothing); the delivery service removes the sink meanwhile.
  */
@@ -27,7 +27,7 @@ export interface SinkDeliveryContext {
   retry: RetryPolicy;
   /** Aborted when the process stops: a backoff in progress ends at once. */
   signal: AbortSignal;
-  /** The sink is gone or failed: stop running it (not awaited: called from inside its batch). */
+  /** The sink is gone or not active: stop running it (not awaited: called from inside its batch). */
   stopped(sinkSid: string): void;
   /** Each batch delivered, for the metrics. */
   delivered?(sinkSid: string, events: readonly RecordedEvent[]): void;
@@ -70,9 +70,10 @@ export class SinkDeliveryProjection implements Projection {
     const { store, signal } = this.context;
     if (signal.aborted) throw new DeliveryStoppedError('stopping');
     const sink = await store.load(this.sinkSid);
-    if (!sink || sink.status === 'failed') {
+    // A sink under test (`validating`) receives the test event only; its events wait at the checkpoint for Validate.
+    if (!sink || sink.status !== 'active') {
       this.context.stopped(this.sinkSid);
-      throw new DeliveryStoppedError(sink ? `sink ${this.sinkSid} is failed` : `sink ${this.sinkSid} was deleted`);
+      throw new DeliveryStoppedError(sink ? `sink ${this.sinkSid} is ${sink.status}` : `sink ${this.sinkSid} was deleted`);
     }
     const prepared = await this.prepare(sink, events);
     if (prepared.length === 0) return;
