@@ -90,35 +90,8 @@ export class SinkDeliveryProjection implements Projection {
     await open?.transport.close();
   }
 
-  /**
-   * The batch's events this sink receives, as CloudEvents: account changes of a subscribed type,
-   * committed after the subscription, that the sink's account may see under /v1/Events' rules —
-   * a main account its own and its subaccounts', a subaccount its own; never a sibling's.
-   */
-  private async prepare(sink: DeliverySink, events: readonly RecordedEvent[]): Promise<PreparedEvent[]> {
-    const subscription = sink.subscription;
-    if (!subscription) return [];
-    const wanted: DeliverableEvent[] = [];
-    for (const event of events) {
-      if (!after(event, subscription.from)) continue;
-      const deliverable = deliverableOf(event);
-      if (!deliverable || !subscription.types.has(deliverable.info.type)) continue;
-      // A subaccount's sink needs no owner to decide: only its own events.
-      if (!sink.isMain && deliverable.resourceSid !== sink.accountSid) continue;
-      wanted.push(deliverable);
-    }
-    if (wanted.length === 0) return [];
-    for (const d of wanted) if (d.knownOwner) this.context.owners.remember(d.resourceSid, d.knownOwner);
-    const owners = await this.context.owners.ownersOf(wanted.map((d) => d.resourceSid));
-    const baseUrl = this.context.baseUrl();
-    const prepared: PreparedEvent[] = [];
-    for (const d of wanted) {
-      const owner = owners.get(d.resourceSid);
-      if (!owner) continue; // no creation event: not an account anyone can see
-      if (sink.isMain ? owner !== sink.accountSid : d.resourceSid !== sink.accountSid) continue;
-      prepared.push({ event: d.event, cloudEvent: toCloudEvent(d, owner, baseUrl), resourceSid: d.resourceSid });
-    }
-    return prepared;
+  private prepare(sink: DeliverySink, events: readonly RecordedEvent[]): Promise<PreparedEvent[]> {
+    return eventsForSink(sink, events, this.context.owners, this.context.baseUrl());
   }
 
   private async deliver(sink: DeliverySink, transport: SinkTransport, batch: readonly PreparedEvent[]): Promise<void> {
@@ -156,6 +129,36 @@ export class SinkDeliveryProjection implements Projection {
     }
     return this.open.transport;
   }
+}
+
+/**
+ * The events this sink receives, as CloudEvents: account changes of a subscribed type, committed
+ * after the subscription, that the sink's account may see under /v1/Events' rules — a main
+ * account its own and its subaccounts', a subaccount its own; never a sibling's.
+ */
+export async function eventsForSink(sink: DeliverySink, events: readonly RecordedEvent[], owners: AccountOwners, baseUrl: string): Promise<PreparedEvent[]> {
+  const subscription = sink.subscription;
+  if (!subscription) return [];
+  const wanted: DeliverableEvent[] = [];
+  for (const event of events) {
+    if (!after(event, subscription.from)) continue;
+    const deliverable = deliverableOf(event);
+    if (!deliverable || !subscription.types.has(deliverable.info.type)) continue;
+    // A subaccount's sink needs no owner to decide: only its own events.
+    if (!sink.isMain && deliverable.resourceSid !== sink.accountSid) continue;
+    wanted.push(deliverable);
+  }
+  if (wanted.length === 0) return [];
+  for (const d of wanted) if (d.knownOwner) owners.remember(d.resourceSid, d.knownOwner);
+  const ownerOf = await owners.ownersOf(wanted.map((d) => d.resourceSid));
+  const prepared: PreparedEvent[] = [];
+  for (const d of wanted) {
+    const owner = ownerOf.get(d.resourceSid);
+    if (!owner) continue; // no creation event: not an account anyone can see
+    if (sink.isMain ? owner !== sink.accountSid : d.resourceSid !== sink.accountSid) continue;
+    prepared.push({ event: d.event, cloudEvent: toCloudEvent(d, owner, baseUrl), resourceSid: d.resourceSid });
+  }
+  return prepared;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
