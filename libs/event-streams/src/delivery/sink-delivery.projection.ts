@@ -34,6 +34,11 @@ export interface SinkDeliveryContext {
   failed?(sinkSid: string, kind: 'retry' | 'drop', code: number): void;
 }
 
+/** Requests delivered in a batch of the feed and not yet counted on the sink's row. */
+interface Tally {
+  delivered: number;
+}
+
 /** (transaction id, position) order: the feed's. */
 const after = (event: RecordedEvent, position: FeedPosition) => {
   const a = BigInt(event.transactionId);
@@ -78,7 +83,12 @@ export class SinkDeliveryProjection implements Projection {
     const prepared = await this.prepare(sink, events);
     if (prepared.length === 0) return;
     const transport = this.transportFor(sink);
-    for (const batch of transport.batches(prepared)) await this.deliver(sink, transport, batch);
+    const tally: Tally = { delivered: 0 };
+    try {
+      for (const batch of transport.batches(prepared)) await this.deliver(sink, transport, batch, tally);
+    } finally {
+      await this.count(sink.sid, tally);
+    }
   }
 
   /** A sink has no table of its own: there is nothing to empty. */
@@ -94,17 +104,30 @@ export class SinkDeliveryProjection implements Projection {
     return eventsForSink(sink, events, this.context.owners, this.context.baseUrl());
   }
 
-  private async deliver(sink: DeliverySink, transport: SinkTransport, batch: readonly PreparedEvent[]): Promise<void> {
+  /**
+   * Writes the requests delivered so far to the sink's counters: once per batch of the feed (one
+   * statement per request was most of this pool's work under load, each request waiting on it),
+   * and before a failure is recorded, which a success must first clear (its retry window starts anew).
+   */
+  private async count(sinkSid: string, tally: Tally): Promise<void> {
+    if (tally.delivered === 0) return;
+    const delivered = tally.delivered;
+    tally.delivered = 0;
+    await this.context.store.delivered(sinkSid, delivered);
+  }
+
+  private async deliver(sink: DeliverySink, transport: SinkTransport, batch: readonly PreparedEvent[], tally: Tally): Promise<void> {
     const { store, retry, signal } = this.context;
     const events = batch.map((p) => p.event);
     for (let attempt = 0; ; attempt += 1) {
       const outcome = await transport.send(batch);
       if (outcome.kind === 'delivered') {
-        await store.delivered(sink.sid, batch.length);
+        tally.delivered += batch.length;
         this.context.delivered?.(sink.sid, events);
         return;
       }
       this.context.failed?.(sink.sid, outcome.kind, outcome.code);
+      await this.count(sink.sid, tally);
       if (outcome.kind === 'drop') {
         await store.dropped(sink.sid, events, outcome);
         return;
