@@ -79,7 +79,7 @@ export interface WebhookLag {
   eventsPerSecond: number;
   /** The load's end → every sink's checkpoint at the newest event. */
   catchUpMs: number;
-  from: 'commit timestamp' | 'CloudEvent time (recorded_at, the transaction start)';
+  from: 'commit timestamp' | 'CloudEvent time (recorded_at, stamped in the appending transaction)';
   /** The statements that took most database time from the load's start until the sinks caught up (pg_stat_statements, when loaded). */
   topStatements?: { query: string; calls: number; meanMs: number; shareOfTime: number }[];
 }
@@ -198,7 +198,7 @@ async function webhookLag(plan: StreamsPlan, deps: StreamsDeps, url: string): Pr
       maxMs: lags[lags.length - 1] ?? NaN,
       eventsPerSecond: arrivals.length / ((last - loadStart) / 1000),
       catchUpMs,
-      from: deps.commitTimestamps ? 'commit timestamp' : 'CloudEvent time (recorded_at, the transaction start)',
+      from: deps.commitTimestamps ? 'commit timestamp' : 'CloudEvent time (recorded_at, stamped in the appending transaction)',
       topStatements,
     };
     deps.log(

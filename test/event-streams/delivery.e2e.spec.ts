@@ -167,8 +167,14 @@ describe('Event Streams delivery to webhooks', () => {
     const delivered = await eventually(() => hook.delivered(), (d) => d.length >= 1, 30_000, 'the retried delivery');
     expect(hook.requests.map((r) => r.status)).toEqual([500, 200]);
     expect(hook.requests[0].events[0].id).toBe(delivered[0].id);
-    const row = await t.database.pool.query(`SELECT failure_count, delivered_count, last_failure_code, status FROM event_sinks WHERE sid = $1`, [sink.sid]);
-    expect(row.rows[0]).toMatchObject({ failure_count: 0, delivered_count: 1, last_failure_code: 91306, status: 'active' });
+    // Counted once the feed batch is done, just after the receiver has it.
+    const row = await eventually(
+      async () => (await t.database.pool.query(`SELECT failure_count, delivered_count, last_failure_code, status FROM event_sinks WHERE sid = $1`, [sink.sid])).rows[0],
+      (r) => Number(r.delivered_count) >= 1,
+      10_000,
+      'the delivered count',
+    );
+    expect(row).toMatchObject({ failure_count: 0, delivered_count: 1, last_failure_code: 91306, status: 'active' });
   });
 
   it('a receiver that never answers does not delay another sink', async () => {
