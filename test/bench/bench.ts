@@ -13,6 +13,7 @@ import { closedLoop } from './closed-loop';
 import { countEvents, generateAccountLog, rebuildProjection, skipCascadeToHead, verifyLedgerRun, type LedgerVerifyResult, type RebuildResult } from './event-log';
 import { basic, ProjectionLagProbe, runHttp, type HttpRequestSpec, type HttpResult, type LagResult } from './http-load';
 import { measureLedgerCost, PROJECTION_NAMES, type LedgerCost } from './ledger-cost';
+import { measureStreams, type StreamsResult } from './streams-delivery';
 import { formatMetrics, formatTargets, targets, type Metrics } from './report';
 import { WaitSampler } from './wait-sampler';
 import { measureCpu, type CpuShare } from './cpu-meter';
@@ -33,6 +34,8 @@ interface Plan {
   logEvents: number;
   /** Log sizes at which append and GET latency are measured again (full run only). */
   scalePoints: number[];
+  /** Account events in the Event Streams NATS backlog. */
+  natsEvents: number;
 }
 
 const QUICK: Omit<Plan, 'quick'> = {
@@ -47,6 +50,7 @@ const QUICK: Omit<Plan, 'quick'> = {
   mains: 32,
   logEvents: 200_000,
   scalePoints: [],
+  natsEvents: 3000,
 };
 const FULL: Omit<Plan, 'quick'> = {
   appendSeconds: 20,
@@ -58,13 +62,14 @@ const FULL: Omit<Plan, 'quick'> = {
   mains: 48,
   logEvents: 1_000_000,
   scalePoints: [1_000_000, 10_000_000],
+  natsEvents: 10_000,
 };
 /** A Full main account's subaccount limit is 1000; stay below it. */
 const CREATES_PER_MAIN = 950;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PHASES = ['append', 'http', 'ledger', 'baseline', 'rebuild'] as const;
+const PHASES = ['append', 'http', 'ledger', 'streams', 'baseline', 'rebuild'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Args {
@@ -74,12 +79,14 @@ interface Args {
   only: Set<Phase>;
   logEvents?: number;
   scale?: number[];
+  /** The streams phase's webhook sinks batch their events (batch_events true). */
+  batchEvents: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--profile DIR] [--only ${PHASES.join(',')}] [--log-events N] [--scale N,N]\n`;
+const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--profile DIR] [--only ${PHASES.join(',')}] [--log-events N] [--scale N,N] [--batch-events]\n`;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: new Set(PHASES) };
+  const args: Args = { quick: false, only: new Set(PHASES), batchEvents: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
@@ -91,6 +98,7 @@ function parseArgs(argv: string[]): Args {
       args.only = new Set(phases as Phase[]);
     } else if (a === '--log-events') args.logEvents = positive(argv[++i]);
     else if (a === '--scale') args.scale = (argv[++i] ?? '').split(',').map(positive);
+    else if (a === '--batch-events') args.batchEvents = true;
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE);
       process.exit(0);
@@ -377,6 +385,7 @@ async function main(): Promise<void> {
   let ledgerRebuild: RebuildResult | undefined;
   let ledgerVerify: LedgerVerifyResult | undefined;
   let ledgerCost: LedgerCost | undefined;
+  let streams: StreamsResult | undefined;
   const scale: ScalePoint[] = [];
   let logEvents = 0;
   let running: ServiceProcess | undefined;
@@ -394,7 +403,7 @@ async function main(): Promise<void> {
     let pairs: GetPair[] = [];
     // Shared by every create load: the main accounts' subaccount limit counts them all.
     const createCounter = { n: 0 };
-    if (args.only.has('http') || args.only.has('ledger') || plan.scalePoints.length) {
+    if (args.only.has('http') || args.only.has('ledger') || args.only.has('streams') || plan.scalePoints.length) {
       log(`http: creating ${plan.mains} Full main accounts with the CLI`);
       mains = await createMains(plan.mains, env);
     }
@@ -473,6 +482,36 @@ async function main(): Promise<void> {
       log(
         `  ledger on/off: append ${(ledgerCost.appendPerSecond.on / ledgerCost.appendPerSecond.off).toFixed(2)}×, create ${(ledgerCost.createPerSecond.on / ledgerCost.createPerSecond.off).toFixed(2)}×; ledger lag p99 ${ledgerCost.lagP99Ms.toFixed(1)} ms, caught up ${ledgerCost.catchUpMs} ms after the load`,
       );
+    }
+
+    // 2c. Event Streams: webhook delivery lag under the create load; NATS sink vs the bare client.
+    if (args.only.has('streams')) {
+      log(`streams: webhook delivery lag under the create load, then a NATS backlog of ${plan.natsEvents} events`);
+      streams = await measureStreams(
+        { connections: plan.connections, httpSeconds: plan.httpSeconds, warmupSeconds: plan.warmupSeconds, natsEvents: plan.natsEvents, batchEvents: args.batchEvents },
+        {
+          pool: db.pool,
+          url: db.url,
+          commitTimestamps: db.commitTimestamps,
+          statementStats: db.statementStats,
+          env,
+          startService: async (serviceEnv) => {
+            const started = await startService(serviceEnv);
+            running = started.service;
+            return started;
+          },
+          waitForProjections: (names, timeoutMs) => waitForProjections(db, timeoutMs ?? 120_000, names),
+          mains,
+          creates: createSpec(mains, '/2010-04-01/Accounts.json'),
+          counter: createCounter,
+          createCap: plan.mains * CREATES_PER_MAIN,
+          createMain: async () => (await createMains(1, env))[0],
+          natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+          projections: PROJECTION_NAMES,
+          log,
+        },
+      );
+      running = undefined;
     }
 
     // 3. The floor: bare Fastify + pg, its own process, same load.
@@ -576,6 +615,14 @@ async function main(): Promise<void> {
     ledger_lag_p99_ms: round(ledgerCost?.lagP99Ms ?? NaN, 1),
     ledger_lag_max_ms: round(ledgerCost?.lagMaxMs ?? NaN, 1),
     ledger_catch_up_ms: round(ledgerCost?.catchUpMs ?? NaN),
+    streams_webhook_lag_p50_ms: round(streams?.webhook?.p50Ms ?? NaN, 1),
+    streams_webhook_lag_p99_ms: round(streams?.webhook?.p99Ms ?? NaN, 1),
+    streams_webhook_lag_max_ms: round(streams?.webhook?.maxMs ?? NaN, 1),
+    streams_webhook_events_per_s: round(streams?.webhook?.eventsPerSecond ?? NaN),
+    streams_webhook_missing: streams?.webhook?.missing ?? NaN,
+    streams_nats_events_per_s: round(streams?.nats?.sinkPerSecond ?? NaN),
+    streams_nats_bare_client_events_per_s: round(streams?.nats?.barePerSecond ?? NaN),
+    streams_nats_vs_bare: round((streams?.nats?.sinkPerSecond ?? NaN) / (streams?.nats?.barePerSecond ?? NaN), 2),
   };
   const cpus = os.cpus();
   const machine = {
@@ -605,6 +652,7 @@ async function main(): Promise<void> {
     one_at_a_time: { create: createAtRest, projection_lag: lagAtRest },
     rebuild: { log_events: logEvents, projections: rebuilds },
     ledger: { rebuild: ledgerRebuild, verify: ledgerVerify, cost: ledgerCost },
+    streams,
     scale,
   };
 

@@ -29,6 +29,17 @@ export interface Metrics {
   ledger_lag_p99_ms: number;
   ledger_lag_max_ms: number;
   ledger_catch_up_ms: number;
+  /** Event Streams (issue 19): commit → a webhook receiver, under the create load. */
+  streams_webhook_lag_p50_ms: number;
+  streams_webhook_lag_p99_ms: number;
+  streams_webhook_lag_max_ms: number;
+  streams_webhook_events_per_s: number;
+  /** Subaccounts created by that load whose AccountCreated never reached the receiver (must be 0). */
+  streams_webhook_missing: number;
+  /** A backlog delivered by one NATS sink, and the same messages published by the client alone. */
+  streams_nats_events_per_s: number;
+  streams_nats_bare_client_events_per_s: number;
+  streams_nats_vs_bare: number;
 }
 
 export interface Target {
@@ -98,6 +109,14 @@ const LABELS: Record<keyof Metrics, string> = {
   ledger_lag_p99_ms: 'commit → in the ledger\'s tree p99, under that create load (ms)',
   ledger_lag_max_ms: 'the same, the largest (ms)',
   ledger_catch_up_ms: 'create load\'s end → ledger checkpoint at the newest event (ms; stays small if the ledger keeps up)',
+  streams_webhook_lag_p50_ms: 'commit → CloudEvent at a webhook receiver p50, one sink per main account, under the create load (ms)',
+  streams_webhook_lag_p99_ms: 'the same, p99 (ms)',
+  streams_webhook_lag_max_ms: 'the same, the largest (ms)',
+  streams_webhook_events_per_s: 'CloudEvents received during that load (/s; the load\'s rate when delivery keeps up)',
+  streams_webhook_missing: 'creations of that load never delivered (must be 0)',
+  streams_nats_events_per_s: 'NATS sink delivering a backlog into JetStream, one sink (events/s)',
+  streams_nats_bare_client_events_per_s: '@nats-io/jetstream alone, the same messages, acknowledged one by one as the sink does (/s)',
+  streams_nats_vs_bare: 'NATS sink ÷ bare client (×)',
 };
 
 export function fmt(value: number, digits = 0): string {
@@ -106,7 +125,7 @@ export function fmt(value: number, digits = 0): string {
 }
 
 /** Figures printed with more digits than their unit suggests. */
-const DIGITS: Partial<Record<keyof Metrics, number>> = { statements_per_create: 1, service_cpu_ms_per_create: 2 };
+const DIGITS: Partial<Record<keyof Metrics, number>> = { statements_per_create: 1, service_cpu_ms_per_create: 2, streams_nats_vs_bare: 2 };
 
 export function formatMetrics(m: Metrics): string {
   const lines = ['| metric | value | what |', '|---|---:|---|'];

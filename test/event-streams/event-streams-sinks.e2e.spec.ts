@@ -1,30 +1,13 @@
 import twilio from 'twilio';
 import type { AccountRecord } from '@accountable/accounts';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { raw, restError, type Credentials, type StoredEvent } from '../api/accounts-api.helpers';
+import { raw, restError, type Credentials } from '../api/accounts-api.helpers';
+import { configurationEvents, eventsClient, webhook } from './event-streams.helpers';
 
 const DG = /^DG[0-9a-f]{32}$/;
 const SINK_FIELDS = ['date_created', 'date_updated', 'description', 'links', 'sid', 'sink_configuration', 'sink_type', 'status', 'url'];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-/** twilio-node pointed at the service for events.twilio.com (EVENT-STREAMS.md §10). */
-function eventsClient(t: TestApp, account: Credentials): twilio.Twilio {
-  const client = twilio(account.sid, account.authToken);
-  client.api.baseUrl = t.baseUrl;
-  client.events.baseUrl = t.baseUrl;
-  return client;
-}
-
-/** The events of an account's Event Streams configuration stream, oldest first. */
-async function configurationEvents(t: TestApp, accountSid: string): Promise<StoredEvent[]> {
-  const { rows } = await t.database.pool.query<StoredEvent>(
-    `SELECT event_id, stream_version::int AS stream_version, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-    [`event-streams-${accountSid}`],
-  );
-  return rows;
-}
-
-const webhook = (destination = 'http://127.0.0.1:9/hook') => ({ destination, method: 'POST', batch_events: false });
 const nats = { servers: ['nats://127.0.0.1:4222'], subject_prefix: 'accountable', stream: 'ACCOUNTABLE' };
 
 describe('Event Streams sinks (events.twilio.com/v1/Sinks) through twilio-node and on the wire', () => {

@@ -1,29 +1,11 @@
-import twilio from 'twilio';
 import type { AccountRecord } from '@accountable/accounts';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { raw, restError, type Credentials, type StoredEvent } from '../api/accounts-api.helpers';
+import { raw, restError, type Credentials } from '../api/accounts-api.helpers';
+import { configurationEvents, eventsClient, webhook } from './event-streams.helpers';
 
 const DF = /^DF[0-9a-f]{32}$/;
 const SUBSCRIPTION_FIELDS = ['account_sid', 'date_created', 'date_updated', 'description', 'links', 'sid', 'sink_sid', 'url'];
 
-/** twilio-node pointed at the service for events.twilio.com (EVENT-STREAMS.md §10). */
-function eventsClient(t: TestApp, account: Credentials): twilio.Twilio {
-  const client = twilio(account.sid, account.authToken);
-  client.api.baseUrl = t.baseUrl;
-  client.events.baseUrl = t.baseUrl;
-  return client;
-}
-
-/** The events of an account's Event Streams configuration stream, oldest first. */
-async function configurationEvents(t: TestApp, accountSid: string): Promise<StoredEvent[]> {
-  const { rows } = await t.database.pool.query<StoredEvent>(
-    `SELECT event_id, stream_version::int AS stream_version, type, data, metadata FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-    [`event-streams-${accountSid}`],
-  );
-  return rows;
-}
-
-const webhook = (destination = 'http://127.0.0.1:9/hook') => ({ destination, method: 'POST', batch_events: false });
 
 describe('Event Streams subscriptions, subscribed events, types and schemas through twilio-node and on the wire', () => {
   let t: TestApp;

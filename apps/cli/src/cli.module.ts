@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsModule, projectionsProvider } from '@accountable/accounts';
 import { EventStore } from '@accountable/event-store';
 import { PlatformModule, type Runtime } from '@accountable/platform';
+import { SinkSenders } from '@accountable/event-streams';
 import { CliOutput } from './cli-output';
 import { AuditCommand } from './commands/audit.command';
 import { CreateMainCommand } from './commands/create-main.command';
@@ -48,6 +49,8 @@ export class CliModule {
         ProjectionsStatusCommand,
         ProjectionsParkedCommand,
         ProjectionsRetryCommand,
+        // Sends for `projections retry sink:DG…` (the egress guard with EGRESS_ALLOW, signing tokens).
+        SinkSenders,
         ProjectionsRebuildCommand,
         LedgerCommand,
         LedgerHeadCommand,

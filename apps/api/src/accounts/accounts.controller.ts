@@ -45,7 +45,7 @@ import {
   type AccountResource,
 } from '@accountable/twilio';
 import { AuthCaller, Authenticated, NamedAccount, ReadAhead } from '../http/basic-auth';
-import { idempotencyKeyOf } from '../http/idempotency-key';
+import { IDEMPOTENCY_HEADER, idempotencyKeyOf } from '../http/idempotency-key';
 import { Represented } from '../http/representation.interceptor';
 import { ApiContext } from '../http/request-context';
 import { AccountPageSchema, AccountSchema, TwilioErrorSchema } from '../openapi/twilio.schemas';
@@ -63,12 +63,6 @@ const ACCOUNT = Represented<AccountResource>({ xml: accountXml, csv: accountCsv 
 const ACCOUNT_ANSWER = (status: 200 | 201) => RouteSchema({ response: { [status]: ACCOUNT_RESOURCE_JSON_SCHEMA } });
 /** What both paths allow, for the `Allow` header of a 405 (HEAD comes with every GET route). */
 const ALLOWED = ['GET', 'HEAD', 'POST'];
-
-const IDEMPOTENCY_HEADER = {
-  name: 'Idempotency-Key',
-  required: false,
-  description: 'Retry-safe POST: the same key and request return the original response; another request with the key is 422',
-};
 
 /** Twilio REST API v2010 Accounts: thin, everything decided by the command and query handlers. */
 @ApiTags('Accounts v2010')

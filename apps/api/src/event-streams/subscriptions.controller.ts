@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBasicAuth, ApiExcludeEndpoint, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiExcludeEndpoint, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { canSee, type Caller, type CommandContext } from '@accountable/accounts';
 import { EVENT_TYPE_CATALOG, EventStreamsCommands, EventStreamsReader, EventStreamsRuleError, type EventTypeCatalog, type SubscriptionRecord } from '@accountable/event-streams';
@@ -17,6 +17,7 @@ import {
   type V1List,
 } from '@accountable/twilio';
 import { AuthCaller, Authenticated } from '../http/basic-auth';
+import { IDEMPOTENCY_HEADER, idempotencyKeyOf } from '../http/idempotency-key';
 import { PublicUrl } from '../http/public-url';
 import { ApiContext } from '../http/request-context';
 import { TwilioErrorSchema } from '../openapi/twilio.schemas';
@@ -63,17 +64,20 @@ export class SubscriptionsController {
   @Post('Subscriptions')
   @ApiOperation({ operationId: 'CreateSubscription', summary: 'A subscription of an active sink of the caller to event types' })
   @ApiResponse({ status: 400, description: 'Missing parameter (20001), sink not active (91100) or in use (91007), bad types (91101, 91103, 91104)', type: TwilioErrorSchema })
+  @ApiHeader(IDEMPOTENCY_HEADER)
   @HttpCode(201)
   @Authenticated(undefined, { apiKeys: true })
-  async create(@AuthCaller() caller: Caller, @Body() body: unknown, @ApiContext() context: CommandContext): Promise<SubscriptionResource> {
+  async create(@AuthCaller() caller: Caller, @Body() body: unknown, @Req() request: FastifyRequest, @ApiContext() context: CommandContext): Promise<SubscriptionResource> {
     const params = bodyOf(body);
     const description = requiredText(params, 'Description');
     const sinkSid = sinkSidOf(requiredText(params, 'SinkSid'));
     const types = subscriptionTypes(params);
+    const idempotency = idempotencyKeyOf(request, caller.sid, '/v1/Subscriptions', { Description: description, SinkSid: sinkSid, Types: JSON.stringify(types) });
     const subscription = await this.commands.createSubscription(
       { accountSid: caller.sid, ownerAccountSid: await ownerAccountOf(this.queries, caller), sinkSid, description, types },
       this.catalog,
       context,
+      idempotency,
     );
     return toSubscriptionResource(subscription, this.publicUrl.base);
   }
@@ -88,13 +92,22 @@ export class SubscriptionsController {
 
   @Post('Subscriptions/:sid')
   @ApiOperation({ operationId: 'UpdateSubscription', summary: 'A subscription’s Description (SinkSid can no longer change: Twilio removed it)' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
   @HttpCode(200)
   @Authenticated(undefined, { apiKeys: true })
-  async update(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Body() body: unknown, @ApiContext() context: CommandContext): Promise<SubscriptionResource> {
+  async update(
+    @AuthCaller() caller: Caller,
+    @Param('sid') sid: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @ApiContext() context: CommandContext,
+  ): Promise<SubscriptionResource> {
     const subscription = await this.visibleSubscription(caller, sid);
     const description = optionalText(bodyOf(body), 'Description');
+    const idempotency = idempotencyKeyOf(request, caller.sid, `/v1/Subscriptions/${subscription.sid}`, { Description: description });
+    // Nothing to change: the answer is a read, the same for any retry.
     if (description === undefined) return toSubscriptionResource(subscription, this.publicUrl.base);
-    return toSubscriptionResource(await this.commands.updateSubscription(subscription, description, context), this.publicUrl.base);
+    return toSubscriptionResource(await this.commands.updateSubscription(subscription, description, context, idempotency), this.publicUrl.base);
   }
 
   @Delete('Subscriptions/:sid')
@@ -127,14 +140,23 @@ export class SubscriptionsController {
 
   @Post('Subscriptions/:sid/SubscribedEvents')
   @ApiOperation({ operationId: 'CreateSubscribedEvent', summary: 'Add an event type (SchemaVersion: latest if absent)' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
   @HttpCode(201)
   @Authenticated(undefined, { apiKeys: true })
-  async addType(@AuthCaller() caller: Caller, @Param('sid') sid: string, @Body() body: unknown, @ApiContext() context: CommandContext): Promise<SubscribedEventResource> {
+  async addType(
+    @AuthCaller() caller: Caller,
+    @Param('sid') sid: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @ApiContext() context: CommandContext,
+  ): Promise<SubscribedEventResource> {
     const subscription = await this.visibleSubscription(caller, sid);
     const params = bodyOf(body);
     const type = requiredText(params, 'Type');
-    await this.commands.addSubscribedEvent(subscription, { type, schemaVersion: optionalSchemaVersion(params) }, this.catalog, context);
-    return this.subscribedEvent(subscription, type);
+    const schemaVersion = optionalSchemaVersion(params);
+    const idempotency = idempotencyKeyOf(request, caller.sid, `/v1/Subscriptions/${subscription.sid}/SubscribedEvents`, { Type: type, SchemaVersion: schemaVersion?.toString() });
+    const added = await this.commands.addSubscribedEvent(subscription, { type, schemaVersion }, this.catalog, context, idempotency);
+    return toSubscribedEventResource(added, this.publicUrl.base);
   }
 
   @Get('Subscriptions/:sid/SubscribedEvents/:type')
@@ -149,6 +171,7 @@ export class SubscriptionsController {
 
   @Post('Subscriptions/:sid/SubscribedEvents/:type')
   @ApiOperation({ operationId: 'UpdateSubscribedEvent', summary: 'Change the schema version of a subscribed type (latest if absent)' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
   @HttpCode(200)
   @Authenticated(undefined, { apiKeys: true })
   async updateType(
@@ -156,11 +179,14 @@ export class SubscriptionsController {
     @Param('sid') sid: string,
     @Param('type') type: string,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
     @ApiContext() context: CommandContext,
   ): Promise<SubscribedEventResource> {
     const subscription = await this.visibleSubscription(caller, sid);
-    await this.commands.updateSubscribedEvent(subscription, { type, schemaVersion: optionalSchemaVersion(bodyOf(body)) }, this.catalog, context);
-    return this.subscribedEvent(subscription, type);
+    const schemaVersion = optionalSchemaVersion(bodyOf(body));
+    const idempotency = idempotencyKeyOf(request, caller.sid, `/v1/Subscriptions/${subscription.sid}/SubscribedEvents/${type}`, { SchemaVersion: schemaVersion?.toString() });
+    const changed = await this.commands.updateSubscribedEvent(subscription, { type, schemaVersion }, this.catalog, context, idempotency);
+    return toSubscribedEventResource(changed, this.publicUrl.base);
   }
 
   @Delete('Subscriptions/:sid/SubscribedEvents/:type')
@@ -199,13 +225,6 @@ export class SubscriptionsController {
       throw new EventStreamsRuleError('subscription_not_found', `Subscription ${sid.slice(0, 64)} was not found`);
     }
     return subscription;
-  }
-
-  private async subscribedEvent(subscription: SubscriptionRecord, type: string): Promise<SubscribedEventResource> {
-    const found = await this.reader.subscribedEvent(subscription.sid, type);
-    // Removed between the commit and this read: nothing true can be answered but that it is gone.
-    if (!found) throw new EventStreamsRuleError('subscribed_event_not_found', `Subscription ${subscription.sid} has no type ${type}`);
-    return toSubscribedEventResource(found, this.publicUrl.base);
   }
 }
 

@@ -4,6 +4,13 @@ import type { IdempotencyKey } from '@accountable/accounts';
 import { TwilioErrors } from '@accountable/twilio';
 
 const HEADER = 'idempotency-key';
+
+/** The header as the OpenAPI document shows it on every POST that honours it. */
+export const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retry-safe POST: the same key and request return the original response; another request with the key is 422',
+};
 /** 1–255 printable ASCII characters (our choice); HTTP itself trims spaces at either end. */
 const KEY_FORMAT = /^[\x20-\x7E]{1,255}$/;
 

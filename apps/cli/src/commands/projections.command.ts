@@ -3,10 +3,10 @@ import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { EventStore, ProjectionAdmin, type Projection, type RebuildableProjection } from '@accountable/event-store';
+import { EventStore, ProjectionAdmin, type Projection, type RebuildableProjection, type RetryOutcome } from '@accountable/event-store';
 import { LEDGER_OFF_MESSAGE } from '@accountable/ledger';
-import { SinkStateStore } from '@accountable/event-streams';
-import { DB, PROJECTIONS } from '@accountable/platform';
+import { SinkNotRetryableError, SinkRedelivery, SinkSenders, SinkStateStore } from '@accountable/event-streams';
+import { DB, PROJECTIONS, RUNTIME, type Runtime } from '@accountable/platform';
 import { CliOutput, usageError, visible } from '../cli-output';
 
 /** Error text from a parked event may quote the event's own content: one line, never a raw control character. */
@@ -167,7 +167,7 @@ export class ProjectionsParkedCommand extends CommandRunner {
   }
 
   async run([name]: string[], options: { json?: boolean }): Promise<void> {
-    if (name !== undefined) projectionNamed(this.projections, name);
+    if (name !== undefined && !SINK_PROJECTION.test(name)) projectionNamed(this.projections, name);
     const parked = await new ProjectionAdmin(this.db, this.store).listParked(name);
     this.out.result(
       options,
@@ -212,15 +212,24 @@ export class ProjectionsRetryCommand extends CommandRunner {
     private readonly store: EventStore,
     @Inject(PROJECTIONS) private readonly projections: Projection[],
     private readonly out: CliOutput,
+    private readonly senders: SinkSenders,
+    @Inject(RUNTIME) private readonly runtime: Runtime,
   ) {
     super();
   }
 
   async run([name, position]: string[], options: { json?: boolean }): Promise<void> {
-    const projection = projectionNamed(this.projections, name);
     if (position !== undefined && !/^[1-9]\d{0,15}$/.test(position)) throw usageError(`the position is a global position (a positive integer), not ${position}`);
-    const admin = new ProjectionAdmin(this.db, this.store);
-    const outcomes = await admin.retryParked(projection, position === undefined ? undefined : Number(position));
+    const at = position === undefined ? undefined : Number(position);
+    let outcomes: RetryOutcome[];
+    const sinkSid = SINK_PROJECTION.exec(name ?? '')?.[1];
+    if (sinkSid !== undefined) {
+      const outcome = await this.redeliver(sinkSid, at);
+      if (outcome === null) return;
+      outcomes = outcome;
+    } else {
+      outcomes = await new ProjectionAdmin(this.db, this.store).retryParked(projectionNamed(this.projections, name), at);
+    }
     if (position !== undefined && outcomes.length === 0) {
       this.out.fail(`no event is parked at position ${position} in ${name}`);
       return;
@@ -255,7 +264,27 @@ export class ProjectionsRetryCommand extends CommandRunner {
   parseJson(): boolean {
     return true;
   }
+
+  /** A sink's parked deliveries, sent again (SinkRedelivery); null when the sink cannot take them now (said on stderr). */
+  private async redeliver(sinkSid: string, position: number | undefined): Promise<RetryOutcome[] | null> {
+    // The CloudEvents carry the service's URLs: sent from here, they must carry the same ones.
+    const base = this.runtime.config.PUBLIC_URL;
+    if (!base) throw usageError('set PUBLIC_URL to the service’s public address: redelivered events carry its URLs, as delivered ones do');
+    try {
+      return await new SinkRedelivery(this.db, this.store, this.senders, base).retry(sinkSid, position);
+    } catch (error) {
+      if (!(error instanceof SinkNotRetryableError)) throw error;
+      this.out.fail(error.message);
+      return null;
+    } finally {
+      // The command is the process's last work: its kept-alive connections need not wait for Nest's shutdown.
+      this.senders.onApplicationShutdown();
+    }
+  }
 }
+
+/** An Event Streams sink's delivery projection (not in PROJECTIONS: one per sink, run by the delivery service). */
+const SINK_PROJECTION = /^sink:(DG[0-9a-f]{32})$/;
 
 function projectionNamed(projections: readonly Projection[], name: string | undefined): Projection {
   const projection = projections.find((p) => p.name === name);

@@ -24,6 +24,15 @@ export class IdempotencyKeyReusedError extends Error {
   }
 }
 
+/** A concurrent request under the same key recorded its answer first: read it and answer that. */
+export class IdempotencyKeyTakenError extends Error {
+  override readonly name = 'IdempotencyKeyTakenError';
+
+  constructor(readonly key: string) {
+    super(`Idempotency-Key '${key}' was recorded meanwhile by a concurrent request`);
+  }
+}
+
 export const isIdempotencyKeyReusedError = (error: unknown): error is IdempotencyKeyReusedError => error instanceof IdempotencyKeyReusedError;
 
 /** How long a key is honoured (see the 0004 migration). */
@@ -47,13 +56,25 @@ export class IdempotencyStore {
 
   /** The answer stored under the key; IdempotencyKeyReusedError if it was another request. */
   answerOf(key: IdempotencyKey, stored: StoredIdempotencyRow): AccountRecord {
-    if (stored.request_hash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
-    const answer = JSON.parse(this.keyring.open(stored.response, sealContext(key))) as AccountRecord;
-    return { ...answer, dateCreated: new Date(answer.dateCreated), dateUpdated: new Date(answer.dateUpdated) };
+    return this.opened(key, stored, reviveRecordDates);
   }
 
   /** The answer as the commit stores it under the key: sealed, since it carries the account's auth token. */
   toStore(key: IdempotencyKey, answer: AccountRecord): StoredAnswer {
+    return this.sealed(key, answer);
+  }
+
+  /**
+   * Any command's stored answer (JSON), for commands whose writer is not commit_command (Event
+   * Streams): `revive` gives back what JSON lost (dates).
+   */
+  opened<T>(key: IdempotencyKey, stored: StoredIdempotencyRow, revive: (json: T) => T = (json) => json): T {
+    if (stored.request_hash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
+    return revive(JSON.parse(this.keyring.open(stored.response, sealContext(key))) as T);
+  }
+
+  /** Sealed whatever it holds: an answer may carry a secret, and one rule is simpler than knowing which. */
+  sealed(key: IdempotencyKey, answer: unknown): StoredAnswer {
     return {
       scope: key.accountSid,
       key: key.key,
@@ -61,6 +82,33 @@ export class IdempotencyStore {
       response: this.keyring.seal(JSON.stringify(answer), sealContext(key)),
       lifetime: IDEMPOTENCY_KEY_LIFETIME,
     };
+  }
+
+  /** The key's live row (within its lifetime), read in the caller's transaction; null when there is none. */
+  async liveRow(executor: Kysely<Database>, key: IdempotencyKey): Promise<StoredIdempotencyRow | null> {
+    const row = await executor
+      .selectFrom('idempotency_keys')
+      .select(['request_hash', 'response'])
+      .where('account_sid', '=', key.accountSid)
+      .where('key', '=', key.key)
+      .where(sql<boolean>`created_at > now() - ${IDEMPOTENCY_KEY_LIFETIME}::interval`)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * Records the answer in the caller's transaction, as commit_command does for account commands
+   * (migration 0017): an expired row is replaced; a live one (a concurrent request under the key
+   * committed first) throws IdempotencyKeyTakenError, and the caller reads that one's answer.
+   */
+  async record(executor: Kysely<Database>, answer: StoredAnswer): Promise<void> {
+    const result = await sql`
+      INSERT INTO idempotency_keys AS k (account_sid, key, request_hash, response)
+      VALUES (${answer.scope}, ${answer.key}, ${answer.requestHash}, ${answer.response})
+      ON CONFLICT (account_sid, key) DO UPDATE
+         SET request_hash = excluded.request_hash, response = excluded.response, created_at = excluded.created_at
+       WHERE k.created_at <= now() - ${answer.lifetime}::interval`.execute(executor);
+    if (Number(result.numAffectedRows ?? 0n) !== 1) throw new IdempotencyKeyTakenError(answer.key);
   }
 
   /** Deletes up to `limit` keys past their lifetime, skipping rows another transaction holds. */
@@ -74,6 +122,11 @@ export class IdempotencyStore {
             FOR UPDATE SKIP LOCKED))`.execute(executor);
     return Number(result.numAffectedRows ?? 0n);
   }
+}
+
+/** An AccountRecord (or any record with these two dates) from its JSON. */
+export function reviveRecordDates<T extends { dateCreated: Date; dateUpdated: Date }>(answer: T): T {
+  return { ...answer, dateCreated: new Date(answer.dateCreated), dateUpdated: new Date(answer.dateUpdated) };
 }
 
 /** Binds the sealed answer to its row: it does not open under another account or key. */

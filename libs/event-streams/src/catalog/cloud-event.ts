@@ -20,7 +20,11 @@ export interface StreamCloudEvent {
   id: string;
   dataschema: string;
   datacontenttype: 'application/json';
-  /** When the change was committed (the store's recordedAt), to the millisecond. */
+  /**
+   * The stored event's time (`recorded_at`), to the millisecond: stamped inside the appending
+   * transaction once it holds the stream's lock (never before the stream's previous event), so
+   * slightly before the commit, not the commit's time.
+   */
   time: string;
   data: MonitorEvent;
 }

@@ -25,8 +25,8 @@ export interface DeliveryListener {
  * projection runner of its own (leadership per sink across processes, checkpoints `sink:DG…`),
  * with its own small pool, so a sink waiting on a receiver never takes a connection the
  * account projections need. The set of sinks is read again every second: a sink subscribed
- * starts, a sink deleted or `failed` stops (a failed one resumes once a Test/Validate makes it
- * active again).
+ * starts, a sink deleted, `validating` or `failed` stops (and resumes from its checkpoint once a
+ * Validate makes it active again).
  */
 @Injectable()
 export class DeliveryService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -92,7 +92,7 @@ export class DeliveryService implements OnApplicationBootstrap, OnApplicationShu
     await this.db.destroy();
   }
 
-  /** Starts the sinks newly subscribed, stops those deleted, unsubscribed or failed. */
+  /** Starts the sinks newly subscribed or active again, stops those deleted, unsubscribed or no longer active. */
   refresh(): Promise<void> {
     this.refreshing = this.refreshing.then(async () => {
       if (this.abort.signal.aborted) return;

@@ -4,3 +4,4 @@ export * from './sink-transports';
 export * from './sink-delivery.projection';
 export * from './delivery.service';
 export * from './sink-senders';
+export * from './sink-redelivery';

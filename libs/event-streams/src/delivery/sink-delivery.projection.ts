@@ -8,7 +8,7 @@ import { sinkProjectionName, type DeliverySink, type SinkStateStore } from './si
 import type { PreparedEvent, SinkTransport } from './sink-transports';
 
 /**
- * The sink cannot be delivered to from here on (deleted, `failed`, or the process is stopping):
+ * The sink cannot be delivered to from here on (deleted, not `active`, or the process is stopping):
  * the batch is not applied and its checkpoint does not move. Its `code` makes the runner take it
  * as transient (retry later, park nothing); the delivery service removes the sink meanwhile.
  */
@@ -27,11 +27,16 @@ export interface SinkDeliveryContext {
   retry: RetryPolicy;
   /** Aborted when the process stops: a backoff in progress ends at once. */
   signal: AbortSignal;
-  /** The sink is gone or failed: stop running it (not awaited: called from inside its batch). */
+  /** The sink is gone or not active: stop running it (not awaited: called from inside its batch). */
   stopped(sinkSid: string): void;
   /** Each batch delivered, for the metrics. */
   delivered?(sinkSid: string, events: readonly RecordedEvent[]): void;
   failed?(sinkSid: string, kind: 'retry' | 'drop', code: number): void;
+}
+
+/** Requests delivered in a batch of the feed and not yet counted on the sink's row. */
+interface Tally {
+  delivered: number;
 }
 
 /** (transaction id, position) order: the feed's. */
@@ -70,14 +75,20 @@ export class SinkDeliveryProjection implements Projection {
     const { store, signal } = this.context;
     if (signal.aborted) throw new DeliveryStoppedError('stopping');
     const sink = await store.load(this.sinkSid);
-    if (!sink || sink.status === 'failed') {
+    // A sink under test (`validating`) receives the test event only; its events wait at the checkpoint for Validate.
+    if (!sink || sink.status !== 'active') {
       this.context.stopped(this.sinkSid);
-      throw new DeliveryStoppedError(sink ? `sink ${this.sinkSid} is failed` : `sink ${this.sinkSid} was deleted`);
+      throw new DeliveryStoppedError(sink ? `sink ${this.sinkSid} is ${sink.status}` : `sink ${this.sinkSid} was deleted`);
     }
     const prepared = await this.prepare(sink, events);
     if (prepared.length === 0) return;
     const transport = this.transportFor(sink);
-    for (const batch of transport.batches(prepared)) await this.deliver(sink, transport, batch);
+    const tally: Tally = { delivered: 0 };
+    try {
+      for (const batch of transport.batches(prepared)) await this.deliver(sink, transport, batch, tally);
+    } finally {
+      await this.count(sink.sid, tally);
+    }
   }
 
   /** A sink has no table of its own: there is nothing to empty. */
@@ -89,48 +100,34 @@ export class SinkDeliveryProjection implements Projection {
     await open?.transport.close();
   }
 
-  /**
-   * The batch's events this sink receives, as CloudEvents: account changes of a subscribed type,
-   * committed after the subscription, that the sink's account may see under /v1/Events' rules —
-   * a main account its own and its subaccounts', a subaccount its own; never a sibling's.
-   */
-  private async prepare(sink: DeliverySink, events: readonly RecordedEvent[]): Promise<PreparedEvent[]> {
-    const subscription = sink.subscription;
-    if (!subscription) return [];
-    const wanted: DeliverableEvent[] = [];
-    for (const event of events) {
-      if (!after(event, subscription.from)) continue;
-      const deliverable = deliverableOf(event);
-      if (!deliverable || !subscription.types.has(deliverable.info.type)) continue;
-      // A subaccount's sink needs no owner to decide: only its own events.
-      if (!sink.isMain && deliverable.resourceSid !== sink.accountSid) continue;
-      wanted.push(deliverable);
-    }
-    if (wanted.length === 0) return [];
-    for (const d of wanted) if (d.knownOwner) this.context.owners.remember(d.resourceSid, d.knownOwner);
-    const owners = await this.context.owners.ownersOf(wanted.map((d) => d.resourceSid));
-    const baseUrl = this.context.baseUrl();
-    const prepared: PreparedEvent[] = [];
-    for (const d of wanted) {
-      const owner = owners.get(d.resourceSid);
-      if (!owner) continue; // no creation event: not an account anyone can see
-      if (sink.isMain ? owner !== sink.accountSid : d.resourceSid !== sink.accountSid) continue;
-      prepared.push({ event: d.event, cloudEvent: toCloudEvent(d, owner, baseUrl), resourceSid: d.resourceSid });
-    }
-    return prepared;
+  private prepare(sink: DeliverySink, events: readonly RecordedEvent[]): Promise<PreparedEvent[]> {
+    return eventsForSink(sink, events, this.context.owners, this.context.baseUrl());
   }
 
-  private async deliver(sink: DeliverySink, transport: SinkTransport, batch: readonly PreparedEvent[]): Promise<void> {
+  /**
+   * Writes the requests delivered so far to the sink's counters: once per batch of the feed (one
+   * statement per request was most of this pool's work under load, each request waiting on it),
+   * and before a failure is recorded, which a success must first clear (its retry window starts anew).
+   */
+  private async count(sinkSid: string, tally: Tally): Promise<void> {
+    if (tally.delivered === 0) return;
+    const delivered = tally.delivered;
+    tally.delivered = 0;
+    await this.context.store.delivered(sinkSid, delivered);
+  }
+
+  private async deliver(sink: DeliverySink, transport: SinkTransport, batch: readonly PreparedEvent[], tally: Tally): Promise<void> {
     const { store, retry, signal } = this.context;
     const events = batch.map((p) => p.event);
     for (let attempt = 0; ; attempt += 1) {
       const outcome = await transport.send(batch);
       if (outcome.kind === 'delivered') {
-        await store.delivered(sink.sid, batch.length);
+        tally.delivered += batch.length;
         this.context.delivered?.(sink.sid, events);
         return;
       }
       this.context.failed?.(sink.sid, outcome.kind, outcome.code);
+      await this.count(sink.sid, tally);
       if (outcome.kind === 'drop') {
         await store.dropped(sink.sid, events, outcome);
         return;
@@ -155,6 +152,36 @@ export class SinkDeliveryProjection implements Projection {
     }
     return this.open.transport;
   }
+}
+
+/**
+ * The events this sink receives, as CloudEvents: account changes of a subscribed type, committed
+ * after the subscription, that the sink's account may see under /v1/Events' rules — a main
+ * account its own and its subaccounts', a subaccount its own; never a sibling's.
+ */
+export async function eventsForSink(sink: DeliverySink, events: readonly RecordedEvent[], owners: AccountOwners, baseUrl: string): Promise<PreparedEvent[]> {
+  const subscription = sink.subscription;
+  if (!subscription) return [];
+  const wanted: DeliverableEvent[] = [];
+  for (const event of events) {
+    if (!after(event, subscription.from)) continue;
+    const deliverable = deliverableOf(event);
+    if (!deliverable || !subscription.types.has(deliverable.info.type)) continue;
+    // A subaccount's sink needs no owner to decide: only its own events.
+    if (!sink.isMain && deliverable.resourceSid !== sink.accountSid) continue;
+    wanted.push(deliverable);
+  }
+  if (wanted.length === 0) return [];
+  for (const d of wanted) if (d.knownOwner) owners.remember(d.resourceSid, d.knownOwner);
+  const ownerOf = await owners.ownersOf(wanted.map((d) => d.resourceSid));
+  const prepared: PreparedEvent[] = [];
+  for (const d of wanted) {
+    const owner = ownerOf.get(d.resourceSid);
+    if (!owner) continue; // no creation event: not an account anyone can see
+    if (sink.isMain ? owner !== sink.accountSid : d.resourceSid !== sink.accountSid) continue;
+    prepared.push({ event: d.event, cloudEvent: toCloudEvent(d, owner, baseUrl), resourceSid: d.resourceSid });
+  }
+  return prepared;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

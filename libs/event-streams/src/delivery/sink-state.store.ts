@@ -99,13 +99,16 @@ export class SinkStateStore {
     };
   }
 
-  /** Sinks to deliver to: subscribed and not `failed`; where each one's delivery starts. */
+  /**
+   * Sinks to deliver to: subscribed and `active` (a `validating` sink holds at its checkpoint until
+   * Validate, a `failed` one until a Test and Validate); where each one's delivery starts.
+   */
   async runnable(): Promise<{ sid: string; from: FeedPosition }[]> {
     const rows = await this.db
       .selectFrom('event_sinks as s')
       .innerJoin('event_subscriptions as sub', 'sub.sink_sid', 's.sid')
       .select(['s.sid', 's.created_transaction_id', 's.created_position'])
-      .where('s.status', '!=', 'failed')
+      .where('s.status', '=', 'active')
       .orderBy('s.sid')
       .execute();
     return rows.map((row) => ({ sid: row.sid, from: { transactionId: String(row.created_transaction_id), globalPosition: Number(row.created_position) } }));
@@ -202,13 +205,16 @@ export class SinkStateStore {
     });
   }
 
-  /** The retry window ran out: the sink stops (its checkpoint kept) until a Test/Validate makes it active again. */
+  /**
+   * The retry window ran out: the sink stops (its checkpoint kept) until a Test/Validate makes it
+   * active again. Only from `active`: a Test started meanwhile is the owner's move, and stands.
+   */
   async markFailed(sid: string): Promise<void> {
     await this.db
       .updateTable('event_sinks')
       .set({ status: 'failed', date_updated: sql<Date>`now()` })
       .where('sid', '=', sid)
-      .where('status', '!=', 'failed')
+      .where('status', '=', 'active')
       .execute();
   }
 }

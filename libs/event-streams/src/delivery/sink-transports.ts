@@ -19,10 +19,12 @@ export interface PreparedEvent extends OutgoingEvent {
   cloudEvent: StreamCloudEvent;
 }
 
+export const TEST_EVENT_TYPE = 'com.twilio.eventstreams.test-event';
+
 /** Twilio's Sink Test event (EVENT-STREAMS.md §3): what `POST /v1/Sinks/{Sid}/Test` sends. */
 export interface TestCloudEvent {
   specversion: '1.0';
-  type: 'com.twilio.eventstreams.test-event';
+  type: typeof TEST_EVENT_TYPE;
   source: 'Sink';
   /** Twilio puts the account sid here. */
   id: string;
@@ -35,7 +37,7 @@ export interface TestCloudEvent {
 export function testCloudEvent(accountSid: string, testId: string, at = new Date()): TestCloudEvent {
   return {
     specversion: '1.0',
-    type: 'com.twilio.eventstreams.test-event',
+    type: TEST_EVENT_TYPE,
     source: 'Sink',
     id: accountSid,
     dataschema: 'https://events-schemas.twilio.com/EventStreams.TestSink/1.json',
@@ -161,7 +163,7 @@ export class NatsTransport implements SinkTransport {
       await sink.publish(
         batch.map(({ cloudEvent, resourceSid }) => ({
           subject: natsSubject(this.configuration.subject_prefix, resourceSid, cloudEvent.type),
-          id: cloudEvent.id,
+          id: messageIdOf(cloudEvent),
           payload: JSON.stringify(cloudEvent),
         })),
       );
@@ -189,6 +191,15 @@ export class NatsTransport implements SinkTransport {
       }))();
     return this.sink;
   }
+}
+
+/**
+ * Nats-Msg-Id: the event id, so a redelivery is dropped by the stream's duplicate window. The
+ * test event's `id` is the account sid (Twilio's), the same for every Test: its test id is what
+ * tells one Test from the next, which the window would otherwise drop as a duplicate.
+ */
+function messageIdOf(cloudEvent: OutgoingEvent['cloudEvent']): string {
+  return cloudEvent.type === TEST_EVENT_TYPE ? `test-${(cloudEvent as TestCloudEvent).data.test_id}` : cloudEvent.id;
 }
 
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);

@@ -48,8 +48,9 @@ export interface RecordPage<T> {
 export class EventStreamsReader {
   constructor(@Inject(DB) private readonly db: Kysely<Database>) {}
 
-  async sink(sid: string): Promise<SinkRecord | null> {
-    const row = await this.db.selectFrom('event_sinks').select(SINK_COLUMNS).where('sid', '=', sid).executeTakeFirst();
+  /** `executor`: a transaction that has just written it (a command's answer). */
+  async sink(sid: string, executor: Kysely<Database> = this.db): Promise<SinkRecord | null> {
+    const row = await executor.selectFrom('event_sinks').select(SINK_COLUMNS).where('sid', '=', sid).executeTakeFirst();
     return row ? toSink(row) : null;
   }
 
@@ -70,8 +71,8 @@ export class EventStreamsReader {
     return { items: rows.slice(0, pageSize).map(toSink), hasNext: rows.length > pageSize };
   }
 
-  async subscription(sid: string): Promise<SubscriptionRecord | null> {
-    const row = await this.db.selectFrom('event_subscriptions').select(SUBSCRIPTION_COLUMNS).where('sid', '=', sid).executeTakeFirst();
+  async subscription(sid: string, executor: Kysely<Database> = this.db): Promise<SubscriptionRecord | null> {
+    const row = await executor.selectFrom('event_subscriptions').select(SUBSCRIPTION_COLUMNS).where('sid', '=', sid).executeTakeFirst();
     return row ? toSubscription(row) : null;
   }
 
@@ -97,8 +98,8 @@ export class EventStreamsReader {
     return { items: rows.slice(0, pageSize).map(toSubscribedEvent), hasNext: rows.length > pageSize };
   }
 
-  async subscribedEvent(subscriptionSid: string, type: string): Promise<SubscribedEventRecord | null> {
-    const row = await this.db
+  async subscribedEvent(subscriptionSid: string, type: string, executor: Kysely<Database> = this.db): Promise<SubscribedEventRecord | null> {
+    const row = await executor
       .selectFrom('event_subscribed_types')
       .select(['account_sid', 'subscription_sid', 'type', 'schema_version'])
       .where('subscription_sid', '=', subscriptionSid)

@@ -6,6 +6,7 @@ import type { FeedPosition, RecordedEvent } from '../../event.types';
 import { FEED_CHANNEL } from '../../feed-signal';
 import type { Projection } from '../projection';
 import { CheckpointStore } from './checkpoint-store';
+import { SharedFeed } from './shared-feed';
 import { ParkedEventStore, ProjectionHaltedError, applyEachAlone, describeFailure, isTransientFailure, type FailedEvent } from './parked-events';
 
 const LEADER_LOCK_CLASS = ADVISORY_LOCK_CLASS.projectionLeader;
@@ -85,6 +86,10 @@ export class ProjectionRunner {
    * rebuild's switch) drops the entry and the next batch reads the table.
    */
   private readonly positions = new Map<string, FeedPosition>();
+  /** Read once for every projection of this runner (see SharedFeed). */
+  private readonly feed: SharedFeed;
+  /** The stamp of each projection's last read (SharedFeed): a retry for the fence needs a later one. */
+  private readonly lastRead = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -98,6 +103,7 @@ export class ProjectionRunner {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaderRetryMs = options.leaderRetryMs ?? 1000;
     this.logger = options.logger ?? silent;
+    this.feed = new SharedFeed(store, db, this.batchSize);
     for (const projection of projections) this.active.set(projection.name, projection);
   }
 
@@ -134,6 +140,7 @@ export class ProjectionRunner {
     await this.loops.get(name);
     this.loops.delete(name);
     this.positions.delete(name);
+    this.lastRead.delete(name);
     if (!this.leading.delete(name)) return;
     const client = this.client;
     if (!client) return;
@@ -180,11 +187,12 @@ export class ProjectionRunner {
    * CheckpointConflictError, rather than colliding inside the projection's own tables (a
    * unique violation on a read-model key) or doing the batch's work for nothing.
    */
-  async processBatch(projection: Projection): Promise<number> {
+  async processBatch(projection: Projection, notBefore = this.feed.next()): Promise<number> {
     const remembered = this.positions.get(projection.name);
     const from = remembered ?? (await this.checkpoints.get(projection.name));
     this.positions.delete(projection.name); // until this batch has committed
-    const events = await this.store.readFeed(from, this.batchSize, this.db);
+    const { events, issued } = await this.feed.read(from, notBefore);
+    this.lastRead.set(projection.name, issued);
     if (events.length === 0) {
       this.positions.set(projection.name, from);
       return 0;
@@ -256,23 +264,32 @@ export class ProjectionRunner {
 
   private async loop(projection: Projection): Promise<void> {
     let fenceWait = FENCE_RETRY_MS;
+    // Any read after the latest commit signal will do (SharedFeed), unless a retry for the fence needs a later one.
+    let notBefore = 0;
     while (this.running && this.active.get(projection.name) === projection) {
       try {
         if (!(await this.ensureLeader(projection.name))) {
           await this.sleep(this.leaderRetryMs);
           continue;
         }
-        const applied = await this.processBatch(projection);
+        const applied = await this.processBatch(projection, notBefore);
+        notBefore = 0;
         if (applied > 0) {
+          fenceWait = FENCE_RETRY_MS;
+        } else if (this.feed.signalledSince(this.lastRead.get(projection.name) ?? 0)) {
+          // A commit was signalled while this batch ran: its wake-up found nobody asleep.
           fenceWait = FENCE_RETRY_MS;
         } else if (await this.heldBack(projection)) {
           // Doubling, so that a transaction left open for long (in any database of the
           // server: the fence is cluster-wide) does not turn into a busy loop.
           await this.sleep(fenceWait);
+          // A read issued after the one that came back empty: the fence moves without a signal.
+          notBefore = (this.lastRead.get(projection.name) ?? 0) + 1;
           fenceWait = Math.min(fenceWait * 2, this.pollIntervalMs);
         } else {
           fenceWait = FENCE_RETRY_MS;
-          await this.sleep(this.pollIntervalMs);
+          // Checked again: a signal during the question above would also find nobody asleep.
+          if (!this.feed.signalledSince(this.lastRead.get(projection.name) ?? 0)) await this.sleep(this.pollIntervalMs);
         }
       } catch (error) {
         if (error instanceof StaleCheckpointError) continue; // read it afresh
@@ -293,7 +310,7 @@ export class ProjectionRunner {
 
   private async heldBack(projection: Projection): Promise<boolean> {
     const position = this.positions.get(projection.name);
-    return position !== undefined && (await this.store.heldBack(position, this.db));
+    return position !== undefined && (await this.feed.heldBack(position));
   }
 
   private async ensureLeader(name: string): Promise<boolean> {
@@ -365,6 +382,7 @@ export class ProjectionRunner {
   }
 
   private wakeAll(): void {
+    this.feed.signal();
     for (const wake of [...this.wakers]) wake();
   }
 }
