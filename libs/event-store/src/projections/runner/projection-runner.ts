@@ -265,6 +265,8 @@ export class ProjectionRunner {
         const applied = await this.processBatch(projection);
         if (applied > 0) {
           fenceWait = FENCE_RETRY_MS;
+          // Not woken by commits (they are what it waits to gather); stop() waits it out.
+          if (projection.paceMs && applied < this.batchSize) await new Promise((resolve) => setTimeout(resolve, projection.paceMs));
         } else if (await this.heldBack(projection)) {
           // Doubling, so that a transaction left open for long (in any database of the
           // server: the fence is cluster-wide) does not turn into a busy loop.
