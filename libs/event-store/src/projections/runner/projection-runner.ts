@@ -268,10 +268,16 @@ export class ProjectionRunner {
           // Not woken by commits (they are what it waits to gather); stop() waits it out.
           if (projection.paceMs && applied < this.batchSize) await new Promise((resolve) => setTimeout(resolve, projection.paceMs));
         } else if (await this.heldBack(projection)) {
-          // Doubling, so that a transaction left open for long (in any database of the
-          // server: the fence is cluster-wide) does not turn into a busy loop.
-          await this.sleep(fenceWait);
-          fenceWait = Math.min(fenceWait * 2, this.pollIntervalMs);
+          if (projection.paceMs) {
+            // Under load the fence is nearly always held and every commit would wake it for
+            // another empty read: a paced projection looks again only after its pace.
+            await new Promise((resolve) => setTimeout(resolve, projection.paceMs));
+          } else {
+            // Doubling, so that a transaction left open for long (in any database of the
+            // server: the fence is cluster-wide) does not turn into a busy loop.
+            await this.sleep(fenceWait);
+            fenceWait = Math.min(fenceWait * 2, this.pollIntervalMs);
+          }
         } else {
           fenceWait = FENCE_RETRY_MS;
           await this.sleep(this.pollIntervalMs);
