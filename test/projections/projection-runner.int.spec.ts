@@ -156,6 +156,36 @@ describe('ProjectionRunner', () => {
       }
     });
 
+    it('a paced projection (paceMs) takes the commits made during its pause as one batch, not one batch each', async () => {
+      const name = 'paced';
+      const batches: number[] = [];
+      const paced: Projection = {
+        ...projection(name, { runner: 'a' }),
+        paceMs: 500,
+        async apply(trx, events) {
+          batches.push(events.length);
+          await projection(name, { runner: 'a' }).apply(trx, events);
+        },
+      };
+      const runner = new ProjectionRunner(t.db, store, [paced], { connectionString: t.url, ...asleep });
+      try {
+        runner.start();
+        await eventually(() => checkpoint(name), (c) => c !== undefined);
+        batches.length = 0;
+        // 20 commits 50 ms apart (about 1 s), each waking the runner: unpaced, one batch each.
+        for (let i = 0; i < 20; i++) {
+          await appendSome('paced-stream', 1);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const rows = await eventually(() => log(name, 'paced-stream'), (r) => r.length >= 20, 10_000);
+        expect(rows).toHaveLength(20);
+        expect(batches.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(20);
+        expect(batches.length).toBeLessThanOrEqual(5);
+      } finally {
+        await runner.stop();
+      }
+    });
+
     it("another process's commit reaches the runner by its coalesced NOTIFY", async () => {
       const name = 'wake-remote';
       const writer = new EventStore(t.db); // another process: its own signal and origin

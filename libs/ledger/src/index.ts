@@ -36,3 +36,5 @@ export { LEDGER_OFF_MESSAGE, LedgerProjection, LedgerForkError, LedgerKeyChanged
 export { LedgerStorageError, headAt, latestHead, readHeads, storedTreeSize } from './ledger-tree.store';
 export { proveEvent, proofToJson, checkProofOffline, type InclusionProof, type InclusionProofJson, type ProveOutcome, type OfflineCheck } from './ledger-proofs';
 export { verifyLedger, type LedgerVerifyReport, type LedgerDifference, type GivenHeadCheck, type VerifyLedgerOptions } from './ledger-verifier';
+export { BinaryEventEncoder, COPY_EVENT_COLUMNS } from './binary-event-encoder';
+export { copyOut } from './copy-out';

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
-import { STORED_EVENT_COLUMNS, eventLeafHash, storedEventOf, type StoredEventRow } from './event-encoding';
+import type pg from 'pg';
+import { BinaryEventEncoder, COPY_EVENT_COLUMNS } from './binary-event-encoder';
+import { copyOut } from './copy-out';
 import { latestHead, readHeads, storedTreeSize } from './ledger-tree.store';
 import { Frontier, HASH_BYTES, consistencyPath, nodesRead, verifyConsistency, type NodeRef } from './merkle-tree';
 import { signatureHolds, type TreeHead } from './tree-head';
@@ -39,32 +41,71 @@ export interface LedgerVerifyReport {
 export interface VerifyLedgerOptions {
   /** The ledger's own public key: every stored and given head must be signed by it. */
   keyId: string;
+  /** The same database as `db`: the log is read by binary COPY, which kysely cannot do. */
+  pool: pg.Pool;
   /** Heads kept outside (by an auditor): the log must extend each of them. */
   heads?: readonly { source: string; head: TreeHead }[];
   pageSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
-interface TxRow extends StoredEventRow {
-  tx: string;
-}
-
 const nodeKey = (ref: NodeRef) => `${ref.level}/${ref.index}`;
 
-/** Events hashed between two turns of the event loop (see the page loop). */
-const YIELD_EVERY = 500;
-
-/** Whether `hashes` holds `hash` at perfect-subtree level `level`, compared in place. */
-function sameHash(hashes: Buffer, level: number, hash: Buffer): boolean {
-  const start = level * HASH_BYTES;
-  return hashes.length >= start + HASH_BYTES && hashes.compare(hash, 0, HASH_BYTES, start, start + HASH_BYTES) === 0;
+/** A page of stored leaves, by place in the page (leaf index − the page's first). */
+interface PageLeaves {
+  /** Places 0..count-1 may hold a leaf. */
+  count: number;
+  /** The leaf's global position, −1 where the page has no leaf. */
+  position: Float64Array;
+  /** Whether the leaf's stored subtree `level` is `hash`. */
+  holds(place: number, level: number, hash: Buffer): boolean;
+  /** Whether the leaf's stored subtrees are exactly `completed`. */
+  holdsAll(place: number, completed: readonly Buffer[]): boolean;
 }
 
-/** Whether a stored leaf row's `hashes` are exactly the subtrees recomputed for it. */
-function sameHashes(hashes: Buffer, completed: readonly Buffer[]): boolean {
-  if (hashes.length !== completed.length * HASH_BYTES) return false;
-  for (let level = 0; level < completed.length; level++) if (!sameHash(hashes, level, completed[level])) return false;
-  return true;
+const NO_LEAVES: PageLeaves = { count: 0, position: new Float64Array(0), holds: () => false, holdsAll: () => false };
+
+/** The stored leaves `first ≤ leaf_index < first + count`, by binary COPY (their hashes kept in one buffer, compared in place). */
+async function readStoredLeaves(pool: pg.Pool, first: number, count: number): Promise<PageLeaves> {
+  const position = new Float64Array(count).fill(-1);
+  const start = new Int32Array(count);
+  const end = new Int32Array(count);
+  let bytes = Buffer.alloc(count * 2 * HASH_BYTES);
+  let used = 0;
+  await copyOut(
+    pool,
+    `COPY (SELECT leaf_index, global_position, hashes FROM ledger_leaves
+            WHERE leaf_index >= ${first} AND leaf_index < ${first + count} ORDER BY leaf_index) TO STDOUT (FORMAT binary)`,
+    (tuple) => {
+      // 3 fields: int8 leaf_index, int8 global_position, bytea hashes (each after its int32 length).
+      const place = Number(tuple.readBigInt64BE(6)) - first;
+      const length = tuple.readInt32BE(26);
+      if (used + length > bytes.length) {
+        const bigger = Buffer.alloc(Math.max(bytes.length * 2, used + length));
+        bytes.copy(bigger, 0, 0, used);
+        bytes = bigger;
+      }
+      tuple.copy(bytes, used, 30, 30 + length);
+      position[place] = Number(tuple.readBigInt64BE(18));
+      start[place] = used;
+      end[place] = used + length;
+      used += length;
+    },
+  );
+  const holds = (place: number, level: number, hash: Buffer) => {
+    const at = start[place] + level * HASH_BYTES;
+    return at + HASH_BYTES <= end[place] && bytes.compare(hash, 0, HASH_BYTES, at, at + HASH_BYTES) === 0;
+  };
+  return {
+    count,
+    position,
+    holds,
+    holdsAll(place, completed) {
+      if (end[place] - start[place] !== completed.length * HASH_BYTES) return false;
+      for (let level = 0; level < completed.length; level++) if (!holds(place, level, completed[level])) return false;
+      return true;
+    },
+  };
 }
 
 /**
@@ -74,7 +115,7 @@ function sameHashes(hashes: Buffer, completed: readonly Buffer[]): boolean {
  * given head through an RFC 9162 consistency proof from its size to the whole log. Reads only.
  */
 export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOptions): Promise<LedgerVerifyReport> {
-  const pageSize = options.pageSize ?? 2000;
+  const pageSize = options.pageSize ?? 10_000;
   // In this order: what the ledger had recorded by now is all below the fence read next.
   const headsUpTo = (await latestHead(db))?.treeSize ?? 0;
   const leavesStored = await storedTreeSize(db);
@@ -118,74 +159,67 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
     } else lastAgreeing = Math.max(lastAgreeing, head.treeSize);
   };
 
-  // One page read ahead: the database reads and sends the next page while this process hashes
-  // one. Hashing yields to the event loop every YIELD_EVERY events so that the rows arriving meanwhile
-  // are taken off the socket (else the server stops sending once the socket's buffer is full).
-  interface Page {
-    rows: TxRow[];
-    /** The stored leaf for each row (by its place in the page), if any. */
-    stored: ({ global_position: number; hashes: Buffer } | undefined)[];
-  }
-  const readPage = async (after: { tx: string; gp: number }, first: number): Promise<Page> => {
-    const { rows } = await sql<TxRow>`
-      SELECT transaction_id::text AS tx, ${sql.raw(STORED_EVENT_COLUMNS)} FROM events
-       WHERE (transaction_id, global_position) > (${after.tx}::xid8, ${after.gp}::bigint)
-         AND (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)
-       ORDER BY events.transaction_id, events.global_position LIMIT ${pageSize}`.execute(db);
-    const stored: Page['stored'] = new Array(rows.length);
-    if (rows.length && first < leavesStored) {
-      const leaves = await db
-        .selectFrom('ledger_leaves')
-        .select(['leaf_index', 'global_position', 'hashes'])
-        .where('leaf_index', '>=', first)
-        .where('leaf_index', '<', first + rows.length)
-        .execute();
-      for (const leaf of leaves) stored[Number(leaf.leaf_index) - first] = leaf;
-    }
-    return { rows, stored };
-  };
+  // Page by page in feed order, each page one binary COPY whose rows are hashed as they arrive
+  // (BinaryEventEncoder: no row becomes an object), PostgreSQL producing the next rows meanwhile;
+  // the stored leaves of the next page are read on another connection while this one is hashed.
+  const encoder = new BinaryEventEncoder();
+  const readLeaves = (first: number): Promise<PageLeaves> => (first < leavesStored ? readStoredLeaves(options.pool, first, pageSize) : Promise.resolve(NO_LEAVES));
   let exact: LedgerDifference | null = null;
-  let next: Promise<Page> | undefined = readPage({ tx: '0', gp: 0 }, 0);
-  while (next) {
-    const page: Page = await next;
-    const { rows, stored } = page;
-    if (rows.length === 0) break;
-    const last: TxRow = rows[rows.length - 1];
-    next = rows.length === pageSize ? readPage({ tx: last.tx, gp: Number(last.global_position) }, frontier.size + rows.length) : undefined;
+  let after = { tx: '0', gp: 0 };
+  let nextLeaves = readLeaves(0);
+  for (;;) {
+    const first = frontier.size;
+    const leaves = await nextLeaves;
+    nextLeaves = readLeaves(first + pageSize);
     // Awaited in turn; if this page fails first, the read in flight must not go unhandled.
-    next?.catch(() => undefined);
-    for (let r = 0; r < rows.length; r++) {
-      if (r % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
-      const row = rows[r];
-      const completed = frontier.append(eventLeafHash(storedEventOf(row)));
-      const index = frontier.size - 1;
-      if (wanted.size > 0) {
-        for (let level = 0; level < completed.length; level++) {
-          const key = nodeKey({ level, index: (index + 1) / 2 ** level - 1 });
-          if (wanted.has(key)) wanted.set(key, completed[level]);
+    nextLeaves.catch(() => undefined);
+    if (heads.length === 0 && first < headsUpTo) heads = await readHeads(db, first, Math.min(headsUpTo, first + pageSize), pageSize);
+    let rows = 0;
+    let txHi = 0;
+    let txLo = 0;
+    await copyOut(
+      options.pool,
+      `COPY (SELECT ${COPY_EVENT_COLUMNS} FROM events
+              WHERE (transaction_id, global_position) > ('${after.tx}'::xid8, ${after.gp}::bigint)
+                AND (transaction_id, global_position) <= ('${until.tx}'::xid8, ${until.gp}::bigint)
+              ORDER BY transaction_id, global_position LIMIT ${pageSize}) TO STDOUT (FORMAT binary)`,
+      (tuple) => {
+        const leafHash = encoder.leafHash(tuple);
+        txHi = encoder.txHi;
+        txLo = encoder.txLo;
+        const r = rows++;
+        const completed = frontier.append(leafHash);
+        const index = frontier.size - 1;
+        if (wanted.size > 0) {
+          for (let level = 0; level < completed.length; level++) {
+            const key = nodeKey({ level, index: (index + 1) / 2 ** level - 1 });
+            if (wanted.has(key)) wanted.set(key, completed[level]);
+          }
         }
-      }
-      if (!exact && index < leavesStored) {
-        const leaf = stored[r];
-        const position = Number(row.global_position);
-        const at = (reason: string): LedgerDifference => ({ from: index, to: index, globalPosition: position, eventId: row.event_id, reason });
-        if (!leaf) exact = at(`the ledger has no leaf ${index}`);
-        else if (Number(leaf.global_position) !== position)
-          exact = at(`leaf ${index} recorded the event at global position ${leaf.global_position}; the log now has the event at ${position} there (removed, inserted or reordered)`);
-        else if (!sameHash(leaf.hashes, 0, completed[0])) exact = at(`the event at global position ${position} changed since the ledger recorded it`);
-        else if (!sameHashes(leaf.hashes, completed)) exact = at(`the stored subtrees ending at leaf ${index} differ from the recomputed ones`);
-      }
-      while (heads.length > 0 && heads[0].treeSize === frontier.size) checkStoredHead(heads.shift()!, frontier.root());
-      if (heads.length === 0 && frontier.size < headsUpTo) heads = await readHeads(db, frontier.size, headsUpTo, 1000);
-      if (rootsAt.has(frontier.size)) rootsAt.set(frontier.size, frontier.root());
-    }
+        if (!exact && index < leavesStored) {
+          const position = encoder.globalPosition;
+          const at = (reason: string): LedgerDifference => ({ from: index, to: index, globalPosition: position, eventId: encoder.eventId(), reason });
+          const stored = leaves.position[r];
+          if (r >= leaves.count || stored < 0) exact = at(`the ledger has no leaf ${index}`);
+          else if (stored !== position) exact = at(`leaf ${index} recorded the event at global position ${stored}; the log now has the event at ${position} there (removed, inserted or reordered)`);
+          else if (!leaves.holds(r, 0, completed[0])) exact = at(`the event at global position ${position} changed since the ledger recorded it`);
+          else if (!leaves.holdsAll(r, completed)) exact = at(`the stored subtrees ending at leaf ${index} differ from the recomputed ones`);
+        }
+        while (heads.length > 0 && heads[0].treeSize === frontier.size) checkStoredHead(heads.shift()!, frontier.root());
+        if (rootsAt.has(frontier.size)) rootsAt.set(frontier.size, frontier.root());
+      },
+    );
+    if (rows > 0) after = { tx: (BigInt(txHi) * 0x100000000n + BigInt(txLo)).toString(), gp: encoder.globalPosition };
     options.onProgress?.(frontier.size, Math.max(total, frontier.size));
+    if (rows < pageSize) break;
   }
+  await nextLeaves.catch(() => undefined);
 
   const events = frontier.size;
   const root = frontier.root();
   if (!exact && leavesStored > events) exact = { from: events, to: events, globalPosition: null, eventId: null, reason: `the ledger has ${leavesStored} leaves but the log only ${events} events: events were removed` };
   if (exact) differences.unshift(exact);
+  if (heads.length === 0) heads = await readHeads(db, frontier.size, headsUpTo, 1000);
   for (; heads.length > 0; heads = await readHeads(db, heads[heads.length - 1].treeSize, headsUpTo, 1000)) for (const head of heads) checkStoredHead(head, null);
 
   // A given head's failure is placed after the largest given head that holds: heads kept outside

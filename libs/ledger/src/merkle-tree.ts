@@ -20,7 +20,7 @@ export function sha256(...parts: Uint8Array[]): Buffer {
  * SHA-256 of one string (as UTF-8) or buffer. `crypto.hash` (Node ≥ 20.12) skips the Hash
  * object that createHash makes: `ledger verify` hashes two to three times per event.
  */
-const sha256Of: (data: string | Uint8Array) => Buffer =
+export const sha256Of: (data: string | Uint8Array) => Buffer =
   typeof hash === 'function' ? (data) => hash('sha256', data, 'buffer') : (data) => createHash('sha256').update(data).digest();
 
 const LEAF_PREFIX = Buffer.from([0]);

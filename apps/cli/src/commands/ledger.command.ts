@@ -102,6 +102,7 @@ export class LedgerVerifyCommand extends CommandRunner {
     bar?.start(1, 0, { speed: 0 });
     const report = await verifyLedger(this.db, {
       keyId: this.signer.keyId,
+      pool: this.runtime.pool,
       heads,
       onProgress: (done, total) => {
         bar?.setTotal(total);

@@ -32,6 +32,14 @@ export interface Projection {
    * gone; a rebuild fails the same way instead of parking.
    */
   readonly neverPark?: boolean;
+  /**
+   * A projection whose cost is mostly per batch (the ledger: its tree's statements and a signed
+   * head each batch) sets this: after a batch that did not fill, its runner waits this many ms
+   * before reading the feed again, so that under load the events committed meanwhile come as one
+   * batch instead of one each — the projection then lags by up to this much more. Held back by
+   * the fence, it looks again after this long too, not at every commit.
+   */
+  readonly paceMs?: number;
   /** Empties the projection's tables, for a rebuild from position zero. */
   reset(trx: Transaction<Database>): Promise<void>;
 }

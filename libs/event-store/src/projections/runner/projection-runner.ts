@@ -276,16 +276,24 @@ export class ProjectionRunner {
         notBefore = 0;
         if (applied > 0) {
           fenceWait = FENCE_RETRY_MS;
+          // Not woken by commits (they are what it waits to gather); stop() waits it out.
+          if (projection.paceMs && applied < this.batchSize) await new Promise((resolve) => setTimeout(resolve, projection.paceMs));
         } else if (this.feed.signalledSince(this.lastRead.get(projection.name) ?? 0)) {
           // A commit was signalled while this batch ran: its wake-up found nobody asleep.
           fenceWait = FENCE_RETRY_MS;
         } else if (await this.heldBack(projection)) {
-          // Doubling, so that a transaction left open for long (in any database of the
-          // server: the fence is cluster-wide) does not turn into a busy loop.
-          await this.sleep(fenceWait);
+          if (projection.paceMs) {
+            // Under load the fence is nearly always held and every commit would wake it for
+            // another empty read: a paced projection looks again only after its pace.
+            await new Promise((resolve) => setTimeout(resolve, projection.paceMs));
+          } else {
+            // Doubling, so that a transaction left open for long (in any database of the
+            // server: the fence is cluster-wide) does not turn into a busy loop.
+            await this.sleep(fenceWait);
+            fenceWait = Math.min(fenceWait * 2, this.pollIntervalMs);
+          }
           // A read issued after the one that came back empty: the fence moves without a signal.
           notBefore = (this.lastRead.get(projection.name) ?? 0) + 1;
-          fenceWait = Math.min(fenceWait * 2, this.pollIntervalMs);
         } else {
           fenceWait = FENCE_RETRY_MS;
           // Checked again: a signal during the question above would also find nobody asleep.
