@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { EventStore, FEED_START, type FeedPosition, CheckpointConflictError, ProjectionRunner, type Projection } from '@accountable/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -135,6 +136,24 @@ describe('ProjectionRunner', () => {
       expect(await loser.processBatch(loser.projections[0])).toBe(0);
       expect(await log(name)).toHaveLength(applied);
     });
+  });
+
+  it('a commit nobody signals (an append in a caller’s own transaction) is applied at the next poll', async () => {
+    // SharedFeed keeps the last stretch read; a poll must read again rather than trust it.
+    const name = 'poll-unsignalled';
+    const runner = new ProjectionRunner(t.db, store, [projection(name, { runner: 'a' })], { connectionString: t.url, pollIntervalMs: 50, leaderRetryMs: 50 });
+    try {
+      runner.start();
+      await eventually(() => runner.leaderOf, (l) => l.includes(name));
+      await eventually(() => checkpoint(name), (c) => c !== undefined);
+      await new Promise((r) => setTimeout(r, 200)); // a few empty polls: the runner's read is "complete"
+      const ids = [randomUUID(), randomUUID()];
+      await t.db.transaction().execute((trx) => store.append('poll-unsignalled-stream', ids.map((eventId) => ({ eventId, type: 'Thing', data: { quiet: true } })), 'any', trx));
+      const rows = await eventually(() => log(name, 'poll-unsignalled-stream'), (r) => r.length >= 2, 10_000);
+      expect(rows.map((r) => r.event_id)).toEqual(ids);
+    } finally {
+      await runner.stop();
+    }
   });
 
   describe('wake-ups (no NOTIFY inside append_to_stream, migration 0006)', () => {

@@ -297,7 +297,15 @@ export class ProjectionRunner {
         } else {
           fenceWait = FENCE_RETRY_MS;
           // Checked again: a signal during the question above would also find nobody asleep.
-          if (!this.feed.signalledSince(this.lastRead.get(projection.name) ?? 0)) await this.sleep(this.pollIntervalMs);
+          if (!this.feed.signalledSince(this.lastRead.get(projection.name) ?? 0)) {
+            // The poll is for what no signal announces (a commit in a caller's own transaction,
+            // another process's without a NOTIFY heard): after it, only a read issued since the
+            // sleep began will do, never the window read before it. Projections that slept
+            // together may still share that one read.
+            const polled = this.feed.next();
+            await this.sleep(this.pollIntervalMs);
+            notBefore = polled;
+          }
         }
       } catch (error) {
         if (error instanceof StaleCheckpointError) continue; // read it afresh
