@@ -124,7 +124,14 @@ describe('Event Streams delivery to webhooks', () => {
     }
 
     const ajv = addFormats(new Ajv2020({ strict: true }));
-    const monitor = await client.monitor.v1.events.list({ limit: 100 });
+    // Delivery does not wait for the audit projection (each runs from the feed on its own): the
+    // Monitor list is read once it holds every delivered event.
+    const monitor = await eventually(
+      () => client.monitor.v1.events.list({ limit: 100 }),
+      (list) => events.every((e) => list.some((m) => m.sid === e.id)),
+      30_000,
+      'every delivered event in /v1/Events',
+    );
     for (const event of events) {
       expect(Object.keys(event).sort()).toEqual(['data', 'datacontenttype', 'dataschema', 'id', 'source', 'specversion', 'time', 'type']);
       expect(event).toMatchObject({ specversion: '1.0', datacontenttype: 'application/json', source: `/2010-04-01/Accounts/${event.data.resource_sid}.json` });

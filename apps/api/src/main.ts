@@ -98,6 +98,11 @@ async function acceptQueuedConnections(server: Server, limitMs: number): Promise
     for (let seen = -1; arrivals !== seen && Date.now() < deadline; ) {
       seen = arrivals;
       await new Promise((resolve) => setTimeout(resolve, 10));
+      // Timers run before the loop polls for I/O: after a turn that kept the loop busy, the
+      // timer fires before the connections and requests queued meanwhile are taken in, and the
+      // close would find them idle (accepted, request not yet read) and reset them. setImmediate
+      // runs after a poll, so what arrived by then is counted.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     server.off('connection', arrived).off('request', arrived);
