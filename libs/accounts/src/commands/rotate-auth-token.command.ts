@@ -1,9 +1,9 @@
-import { Keyring, newAuthToken } from '@accountable/secrets';
+import { Keyring } from '@accountable/secrets';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AccountRepository } from '../application/account.repository';
 import type { CommandContext } from '../application/command-context';
 import { rotateAuthToken } from '../domain';
-import type { IssuedAuthToken } from './create-secondary-auth-token.command';
+import { issueAuthToken, type IssuedAuthToken } from './create-secondary-auth-token.command';
 
 /** The operator's one step for a leaked token (`cli rotate-token`): a new token, promoted at once. */
 export class RotateAuthTokenCommand extends Command<IssuedAuthToken> {
@@ -22,16 +22,7 @@ export class RotateAuthTokenHandler implements ICommandHandler<RotateAuthTokenCo
     private readonly keyring: Keyring,
   ) {}
 
-  async execute({ accountSid, context }: RotateAuthTokenCommand): Promise<IssuedAuthToken> {
-    const authToken = newAuthToken();
-    const sealed = this.keyring.seal(authToken, accountSid);
-    return this.repository.execute({
-      reads: [accountSid],
-      context,
-      decide: (accounts) => ({
-        changes: [{ sid: accountSid, events: rotateAuthToken({ authToken: sealed }, accounts.get(accountSid)) }],
-        result: (after) => ({ accountSid, authToken, at: after.at }),
-      }),
-    });
+  execute({ accountSid, context }: RotateAuthTokenCommand): Promise<IssuedAuthToken> {
+    return issueAuthToken(this.repository, this.keyring, accountSid, context, rotateAuthToken);
   }
 }
