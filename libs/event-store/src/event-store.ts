@@ -257,10 +257,12 @@ export class EventStore {
 
   /**
    * The gap-safe global feed: events after `after`, in (transaction_id, global_position) order,
-   * only from transactions older than every transaction still running. Identity values are
-   * taken out of commit order, so reading by position alone could skip an event whose
-   * transaction commits later; below the snapshot's xmin every transaction has ended, so
-   * nothing can appear behind the reader any more.
+   * only from transactions older than every transaction still running that may append.
+   * Identity values are taken out of commit order, so reading by position alone could skip an
+   * event whose transaction commits later; below the fence every transaction that could insert
+   * an event has ended, so nothing can appear behind the reader any more. The fence
+   * (`feed_fence()`, migration 0020) is the snapshot's xmin less the feed readers' own
+   * transactions (projector batches, Event Streams delivery), which may not append.
    */
   async readFeed(after: FeedPosition, limit: number, executor: Executor = this.db): Promise<RecordedEvent[]> {
     const { rows } = await sql<EventRow>`
@@ -268,7 +270,7 @@ export class EventStore {
              schema_version, data, metadata, recorded_at
         FROM events
        WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND transaction_id < feed_fence()
        ORDER BY transaction_id, global_position
        LIMIT ${limit}${PREPARED}`.execute(executor);
     return rows.map((row) => this.toRecorded(row, true));
@@ -278,7 +280,7 @@ export class EventStore {
   async feedHead(executor: Executor = this.db): Promise<FeedPosition> {
     const { rows } = await sql<{ transaction_id: string; global_position: number }>`
       SELECT transaction_id, global_position FROM events
-       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       WHERE transaction_id < feed_fence()
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`.execute(executor);
     return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : { transactionId: '0', globalPosition: 0 };
   }

@@ -81,7 +81,7 @@ export class LedgerProjection implements Projection {
     const { rows } = await sql<StoredEventRow>`
       SELECT ${sql.raw(STORED_EVENT_COLUMNS)} FROM events
        WHERE global_position = ANY (${events.map((e) => e.globalPosition)}::bigint[])
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`.execute(db);
+         AND transaction_id < feed_fence()`.execute(db);
     if (rows.length === 0) return;
     const stored = new Map(rows.map((row) => [Number(row.global_position), row]));
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { createKysely, createPool, type Database } from '@accountable/database';
+import { FEED_READER_APPLICATION_NAME, createKysely, createPool, type Database } from '@accountable/database';
 import { EventStore, ProjectionRunner, type Projection, type RunnerLogger } from '@accountable/event-store';
 import type { Runtime } from './runtime';
 import { RUNTIME } from './tokens';
@@ -40,7 +40,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         max: projections.length + 1,
         statementTimeoutMs: runtime.config.DB_STATEMENT_TIMEOUT_MS,
         idleInTransactionTimeoutMs: runtime.config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        applicationName: 'accountable-projector',
+        applicationName: FEED_READER_APPLICATION_NAME.projector,
         asynchronousCommit: true,
       }),
     );

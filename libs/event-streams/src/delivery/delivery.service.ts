@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { createKysely, createPool, type Database } from '@accountable/database';
+import { FEED_READER_APPLICATION_NAME, createKysely, createPool, type Database } from '@accountable/database';
 import { EventStore, ProjectionRunner, type RecordedEvent } from '@accountable/event-store';
 import { RUNTIME, runnerLogger, type Runtime } from '@accountable/platform';
 import { AccountOwners } from './account-owners';
@@ -53,7 +53,7 @@ export class DeliveryService implements OnApplicationBootstrap, OnApplicationShu
         max: 4,
         statementTimeoutMs: runtime.config.DB_STATEMENT_TIMEOUT_MS,
         idleInTransactionTimeoutMs: runtime.config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        applicationName: 'accountable-event-streams',
+        applicationName: FEED_READER_APPLICATION_NAME.eventStreams,
         // Checkpoints and delivery counters are re-derivable: a commit lost in a crash delivers again.
         asynchronousCommit: true,
       }),

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
-import { ADVISORY_LOCK_CLASS, type Database } from '@accountable/database';
+import { ADVISORY_LOCK_CLASS, FEED_READER_APPLICATION_NAME, type Database } from '@accountable/database';
 import type { EventStore } from '../../event-store';
 import type { FeedPosition, RecordedEvent } from '../../event.types';
 import { FEED_CHANNEL } from '../../feed-signal';
@@ -353,7 +353,7 @@ export class ProjectionRunner {
   private async listenClient(): Promise<pg.Client | undefined> {
     if (this.client) return this.client;
     this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'accountable-projector' });
+      const client = new pg.Client({ connectionString: this.options.connectionString, application_name: FEED_READER_APPLICATION_NAME.projector });
       const lost = () => {
         if (this.client === client) {
           this.client = undefined;
