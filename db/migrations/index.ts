@@ -18,6 +18,7 @@ import * as m0017 from './0017_commit_command';
 import * as m0018 from './0018_append_to_streams';
 import * as m0019 from './0019_command_row_write';
 import * as m0020 from './0020_feed_fence';
+import * as m0021 from './0021_commit_commands';
 
 /**
  * Every migration, in order. Listed statically (not discovered on disk) so that the same
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '0018_append_to_streams': m0018,
   '0019_command_row_write': m0019,
   '0020_feed_fence': m0020,
+  '0021_commit_commands': m0021,
 };

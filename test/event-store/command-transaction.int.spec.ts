@@ -173,4 +173,98 @@ describe('CommandTransaction', () => {
     expect(await tally(id)).toEqual({ total: 16, version: 17 });
     expect(attempts).toBeGreaterThanOrEqual(16);
   });
+
+  describe('shared commits (commit_commands, migration 0021)', () => {
+    const txOf = async (ids: readonly string[]) =>
+      (await sql<{ stream_id: string; tx: string }>`SELECT stream_id, transaction_id::text AS tx FROM events WHERE stream_id = ANY (${ids}::text[])`.execute(t.db)).rows;
+    /** Decided at once (no read), so that every command submits its commit in the same turn. */
+    const decideNow = (write: CommandWrite) => commands.run(async () => ({ write, result: write.streams[0].streamId }));
+
+    it('commands committing while one is in flight go together in one transaction, each with its own rows and answer', async () => {
+      const ids = Array.from({ length: 8 }, stream);
+      const at = await now();
+      await Promise.all(
+        ids.map((id) =>
+          decideNow({
+            streams: [{ streamId: id, expectedVersion: 0, events: [ev('Opened'), ev('Counted')] }],
+            recordedAt: at,
+            rows: [{ table: 'tallies', match: null, row: { id, total: 2, version: 2 } }],
+            answer: { scope: 'ACshared', key: `k-${id}`, requestHash: 'h', response: `answer ${id}`, lifetime: '24 hours' },
+          }),
+        ),
+      );
+      const rows = await txOf(ids);
+      expect(rows).toHaveLength(16);
+      // The first went alone (nothing was in flight); the seven that came meanwhile, together.
+      const transactions = new Map<string, Set<string>>();
+      for (const row of rows) transactions.set(row.tx, (transactions.get(row.tx) ?? new Set()).add(row.stream_id));
+      expect([...transactions.values()].map((streams) => streams.size).sort()).toEqual([1, 7]);
+      for (const id of ids) {
+        expect(await versions(id)).toEqual([1, 2]);
+        expect(await tally(id)).toEqual({ total: 2, version: 2 });
+      }
+      const answers = await sql<{ key: string; response: string }>`SELECT key, response FROM idempotency_keys WHERE account_sid = 'ACshared' ORDER BY key`.execute(t.db);
+      expect(answers.rows).toEqual(ids.map((id) => ({ key: `k-${id}`, response: `answer ${id}` })).sort((a, b) => a.key.localeCompare(b.key)));
+    });
+
+    it('a wrong version fails only its own command, which decides again; the others of its call commit', async () => {
+      const blocker = stream();
+      const shared = stream();
+      const others = [stream(), stream(), stream()];
+      const at = await now();
+      let attempts = 0;
+      // Two commands create `shared` from the same read: the second in the call finds it made.
+      const create = () =>
+        commands.run(async (executor) => {
+          attempts++;
+          const version = (await store.streamVersion(shared, executor)) ?? 0;
+          return { write: { streams: [{ streamId: shared, expectedVersion: version, events: [ev()] }], recordedAt: at }, result: version };
+        });
+      const first = decideNow({ streams: [{ streamId: blocker, expectedVersion: 0, events: [ev()] }], recordedAt: at });
+      const results = await Promise.all([
+        first,
+        create(),
+        create(),
+        ...others.map((id) => decideNow({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: at })),
+      ]);
+      expect(results.slice(1, 3).sort()).toEqual([0, 1]);
+      expect(attempts).toBe(3);
+      expect(await versions(shared)).toEqual([1, 2]);
+      for (const id of others) expect(await versions(id)).toEqual([1]);
+    });
+
+    it('a command the server refuses (a row conflict) undoes its call; the others commit again alone, and only it fails', async () => {
+      const id = stream();
+      await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), rows: [{ table: 'tallies', match: null, row: { id, total: 1, version: 1 } }] });
+      const others = [stream(), stream(), stream()];
+      const at = await now();
+      const before = await eventCount();
+      const outcomes = await Promise.allSettled([
+        decideNow({ streams: [{ streamId: stream(), expectedVersion: 0, events: [ev()] }], recordedAt: at }),
+        // Its row is not at the version it names: commit_command raises, every time it is decided.
+        decideNow({ streams: [{ streamId: id, expectedVersion: 1, events: [ev()] }], recordedAt: at, rows: [{ table: 'tallies', match: { id, version: 7 }, row: { total: 2, version: 2 } }] }),
+        ...others.map((other) => decideNow({ streams: [{ streamId: other, expectedVersion: 0, events: [ev()] }], recordedAt: at })),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(CommandConflictError);
+      expect(await eventCount()).toBe(before + 4);
+      expect(await tally(id)).toEqual({ total: 1, version: 1 });
+      for (const other of others) expect(await versions(other)).toEqual([1]);
+    });
+
+    it('the same event id in two commands of one call: the first commits, the second is a DuplicateEventIdError', async () => {
+      const twice = ev();
+      const [a, b] = [stream(), stream()];
+      const at = await now();
+      const outcomes = await Promise.allSettled([
+        decideNow({ streams: [{ streamId: stream(), expectedVersion: 0, events: [ev()] }], recordedAt: at }),
+        decideNow({ streams: [{ streamId: a, expectedVersion: 0, events: [twice] }], recordedAt: at }),
+        decideNow({ streams: [{ streamId: b, expectedVersion: 0, events: [{ ...twice }] }], recordedAt: at }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+      expect(await versions(a)).toEqual([1]);
+      expect(await store.streamVersion(b)).toBeNull();
+    });
+  });
 });

@@ -32,7 +32,7 @@ export const APP_ROLE_GRANTS = {
     kysely_migration: ['SELECT'],
     kysely_migration_lock: ['SELECT'],
   } as Record<string, readonly string[]>,
-  functions: ['append_to_stream', 'append_to_streams', 'commit_command', 'command_row_write', 'feed_fence', 'feed_reader_application_names'] as readonly string[],
+  functions: ['append_to_stream', 'append_to_streams', 'commit_command', 'commit_commands', 'command_row_write', 'feed_fence', 'feed_reader_application_names'] as readonly string[],
 };
 
 /** Tables of the schema the role is granted nothing on, with the reason. */

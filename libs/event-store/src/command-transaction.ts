@@ -4,6 +4,7 @@ import { PREPARED, type Database } from '@accountable/database';
 import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
 import type { EventStore, Executor } from './event-store';
 import type { NewEvent } from './event.types';
+import { SharedCommits, settle, settleNow, undoneByServer, type Settled, type SharedCommitsOptions } from './shared-commits';
 
 /** A stream a decision rests on: read at `expectedVersion` (0: it did not exist), and what it appends there (maybe nothing). */
 export interface CommandStream {
@@ -59,12 +60,29 @@ export class CommandConflictError extends Error {
 const MAX_ATTEMPTS = 10;
 
 /**
+ * One commit call in flight: commands deciding meanwhile wait for it and go together in the next
+ * (commit_commands), as appends do. The bound keeps a call's lock list, and the time the first
+ * command of a call waits for the last, modest.
+ */
+const SHARED_COMMANDS: SharedCommitsOptions = { maxInFlight: 1, maxBatch: 64 };
+
+type OutcomeRow = { outcome: 'committed' | 'wrong_version' | 'clock' | 'duplicate_event'; conflict_stream: string | null; conflict_version: number | null };
+
+/** A decision's write with its event ids drawn: a commit run again alone carries the same ids. */
+interface PendingCommit {
+  write: CommandWrite;
+  ids: string[];
+}
+
+/**
  * A command as one read and one write. `attempt` reads what the decision needs (one statement,
  * no locks: a snapshot at known stream versions) and decides; the commit is one call of
  * commit_command (migration 0017), its own transaction, which locks every stream the decision
  * rests on in a fixed order, checks each is still at the version read, appends, writes the rows
  * and the idempotent answer. Stream locks are only ever held inside that call, so no command
- * waits on another's round trips, and lock order cannot deadlock.
+ * waits on another's round trips, and lock order cannot deadlock. Commits share calls: those
+ * that arrive while one is in flight go together in the next (commit_commands, migration 0021),
+ * one transaction and one WAL flush for all, each command with its own outcome.
  *
  * A conflict (another writer got there first) re-reads and re-decides. Under contention on one
  * stream an optimistic retry could lose again and again (twenty renames of one account at once),
@@ -74,10 +92,15 @@ const MAX_ATTEMPTS = 10;
  * deadlock that reaching it caused) tries again with the new set.
  */
 export class CommandTransaction {
+  private readonly shared: SharedCommits<PendingCommit, void>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: EventStore,
-  ) {}
+    options: { sharedCommits?: SharedCommitsOptions } = {},
+  ) {
+    this.shared = new SharedCommits((batch) => this.commitShared(batch), options.sharedCommits ?? SHARED_COMMANDS);
+  }
 
   async run<T>(attempt: (executor: Executor) => Promise<Decided<T>>): Promise<T> {
     let locks: readonly string[] | null = null;
@@ -86,13 +109,17 @@ export class CommandTransaction {
       try {
         if (locks === null) {
           decided = await attempt(this.db);
-          if (decided.write) await this.commit(this.db, decided.write);
+          // Its own transaction, shared with the commands that decide meanwhile (commit_commands).
+          if (decided.write) await this.shared.submit(pending(decided.write));
         } else {
           const streams = locks;
           await this.db.transaction().execute(async (trx) => {
             await sql`SELECT pg_advisory_xact_lock(k) FROM (SELECT hashtextextended(s, 0) AS k FROM unnest(${streams}::text[]) s ORDER BY 1) ordered`.execute(trx);
             decided = await attempt(trx);
-            if (decided.write) await this.commit(trx, decided.write);
+            if (decided.write) {
+              const commit = pending(decided.write);
+              this.outcome(commit, await this.commitAlone(trx, commit));
+            }
           });
         }
       } catch (error) {
@@ -107,13 +134,28 @@ export class CommandTransaction {
     }
   }
 
+  /**
+   * One batch of shared commits. Alone: commit_command. Together: commit_commands, one row per
+   * command; if the server raised (a row conflict, a concurrent duplicate id, a deadlock), the
+   * whole statement was undone, so each commits again alone and only the one that raised fails.
+   * A connection lost on the way fails them all (the outcome is unknown; none is acknowledged).
+   */
+  private async commitShared(batch: readonly PendingCommit[]): Promise<Settled<void>[]> {
+    if (batch.length === 1) return [await settle(async () => this.outcome(batch[0], await this.commitAlone(this.db, batch[0])))];
+    const rows = await this.commitTogether(batch).catch((error: unknown) => {
+      if (!undoneByServer(error)) throw error;
+      return undefined;
+    });
+    if (rows) return batch.map((commit, i) => settleNow(() => this.outcome(commit, rows[i])));
+    return Promise.all(batch.map((commit) => settle(async () => this.outcome(commit, await this.commitAlone(this.db, commit)))));
+  }
+
   /** One call of commit_command; throws what a conflict or a duplicate event id is. */
-  private async commit(executor: Executor, write: CommandWrite): Promise<void> {
+  private async commitAlone(executor: Executor, { write, ids }: PendingCommit): Promise<OutcomeRow> {
     const streams = write.streams.map((s) => s.streamId);
     const events = write.streams.flatMap((s, i) => s.events.map((event) => ({ stream: i + 1, event })));
-    const ids = events.map(({ event }) => event.eventId ?? randomUUID());
     const answer = write.answer;
-    const query = sql<{ outcome: 'committed' | 'wrong_version' | 'clock' | 'duplicate_event'; conflict_stream: string | null; conflict_version: number | null }>`
+    const query = sql<OutcomeRow>`
       SELECT * FROM commit_command(
         ${streams}::text[], ${write.streams.map((s) => s.expectedVersion)}::bigint[],
         ${events.map((e) => e.stream)}::integer[], ${ids}::uuid[], ${events.map((e) => e.event.type)}::text[],
@@ -121,28 +163,66 @@ export class CommandTransaction {
         ${events.map((e) => JSON.stringify(e.event.data))}::jsonb[],
         ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
         ${write.recordedAt}::timestamptz, ${JSON.stringify(write.rows ?? [])}::jsonb,
-        ${answer ? [answer.scope, answer.key, answer.requestHash, answer.response, answer.lifetime] : null}::text[])${PREPARED}`;
-    const row = await query.execute(executor).then(
+        ${answer ? answerTexts(answer) : null}::text[])${PREPARED}`;
+    return query.execute(executor).then(
       ({ rows }) => rows[0],
       (error: unknown) => {
         throw translate(error, streams[0] ?? '', ids);
       },
     );
+  }
+
+  /** One call of commit_commands (migration 0021): each command's outcome row, in the batch's order. */
+  private async commitTogether(batch: readonly PendingCommit[]): Promise<OutcomeRow[]> {
+    const writes = batch.map((c) => c.write);
+    const streams = writes.flatMap((w) => w.streams);
+    const events = writes.flatMap((w) => w.streams.flatMap((s, i) => s.events.map((event) => ({ stream: i + 1, event }))));
+    const { rows } = await sql<OutcomeRow & { item: number }>`
+      SELECT * FROM commit_commands(
+        ${writes.map((w) => w.streams.length)}::integer[], ${streams.map((s) => s.streamId)}::text[],
+        ${streams.map((s) => s.expectedVersion)}::bigint[],
+        ${writes.map((w) => w.streams.reduce((n, s) => n + s.events.length, 0))}::integer[],
+        ${events.map((e) => e.stream)}::integer[], ${batch.flatMap((c) => c.ids)}::uuid[],
+        ${events.map((e) => e.event.type)}::text[], ${events.map((e) => e.event.schemaVersion ?? 1)}::integer[],
+        ${events.map((e) => JSON.stringify(e.event.data))}::jsonb[],
+        ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
+        ${writes.map((w) => w.recordedAt)}::timestamptz[], ${writes.map((w) => JSON.stringify(w.rows ?? []))}::jsonb[],
+        ${writes.map((w) => (w.answer ? JSON.stringify(answerTexts(w.answer)) : null))}::jsonb[])${PREPARED}`.execute(this.db);
+    const byItem = new Map(rows.map((row) => [row.item, row]));
+    return batch.map((_, i) => {
+      const row = byItem.get(i + 1);
+      if (!row) throw new Error(`commit_commands reported no outcome for command ${i + 1} of ${batch.length}`);
+      return row;
+    });
+  }
+
+  /** A command's outcome row: done, or the typed error that says why not. */
+  private outcome({ write, ids }: PendingCommit, row: OutcomeRow): void {
+    const events = write.streams.reduce((n, s) => n + s.events.length, 0);
     switch (row.outcome) {
       case 'committed':
         for (const stream of write.streams) if (stream.events.length > 0) this.store.report('appended', stream.events.length);
         return;
       case 'wrong_version':
       case 'clock': {
-        this.store.report('wrong_version', events.length);
+        this.store.report('wrong_version', events);
         const expected = write.streams.find((s) => s.streamId === row.conflict_stream)?.expectedVersion ?? 0;
         throw new WrongExpectedVersionError(row.conflict_stream!, expected, row.conflict_version);
       }
       case 'duplicate_event':
-        this.store.report('duplicate_event', events.length);
-        throw new DuplicateEventIdError(streams.join(', '), ids, null);
+        this.store.report('duplicate_event', events);
+        throw new DuplicateEventIdError(write.streams.map((s) => s.streamId).join(', '), ids, null);
     }
   }
+}
+
+function pending(write: CommandWrite): PendingCommit {
+  return { write, ids: write.streams.flatMap((s) => s.events.map((event) => event.eventId ?? randomUUID())) };
+}
+
+/** commit_command's idempotency argument: {scope, key, request_hash, response, lifetime}. */
+function answerTexts(answer: StoredAnswer): string[] {
+  return [answer.scope, answer.key, answer.requestHash, answer.response, answer.lifetime];
 }
 
 /** serialization_failure raised by commit_command, and deadlock_detected: the decision is re-made. */

@@ -4,7 +4,7 @@ import { PREPARED, type Database } from '@accountable/database';
 import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
 import { DuplicateEventIdError, UnreadableEventError, WrongExpectedVersionError } from './event-store.errors';
 import { FeedSignal } from './feed-signal';
-import { SharedCommits, type Settled, type SharedCommitsOptions } from './shared-commits';
+import { SharedCommits, settle, settleNow, undoneByServer, type Settled, type SharedCommitsOptions } from './shared-commits';
 import { Upcasters } from './upcasters';
 
 export interface ReadStreamOptions {
@@ -364,36 +364,6 @@ function concurrentDuplicateVersion(error: unknown): number | null | undefined {
   } catch {
     return null;
   }
-}
-
-async function settle<R>(run: () => Promise<R>): Promise<Settled<R>> {
-  try {
-    return { ok: true, value: await run() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-function settleNow<R>(run: () => R): Settled<R> {
-  try {
-    return { ok: true, value: run() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/**
- * An error the server raised for the statement (severity ERROR) because of what one of the
- * appends held or met: its data (class 22), a constraint (23, a concurrent duplicate event id), a
- * deadlock or serialisation failure (40), a limit (54), a lock (55) or a statement timeout
- * (57014). The transaction was rolled back and nothing of it committed. Not so for a lost
- * connection, or a FATAL that may come after the commit's flush (a server crash ends every session
- * with one); and an error of the statement itself (a missing function: a migration not applied)
- * would only repeat, so it fails the batch instead of hiding behind appends made one by one.
- */
-function undoneByServer(error: unknown): boolean {
-  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
-  return severity === 'ERROR' && typeof code === 'string' && (/^(22|23|40|54|55)/.test(code) || code === '57014');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

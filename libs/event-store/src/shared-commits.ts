@@ -70,3 +70,33 @@ export class SharedCommits<Item, Result> {
     }
   }
 }
+
+export async function settle<R>(run: () => Promise<R>): Promise<Settled<R>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+export function settleNow<R>(run: () => R): Settled<R> {
+  try {
+    return { ok: true, value: run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * An error the server raised for a shared commit's statement (severity ERROR) because of what
+ * one of its items (appends, command commits) held or met: its data (class 22), a constraint (23, a concurrent duplicate event id), a
+ * deadlock or serialisation failure (40), a limit (54), a lock (55) or a statement timeout
+ * (57014). The transaction was rolled back and nothing of it committed. Not so for a lost
+ * connection, or a FATAL that may come after the commit's flush (a server crash ends every session
+ * with one); and an error of the statement itself (a missing function: a migration not applied)
+ * would only repeat, so it fails the batch instead of hiding behind items committed one by one.
+ */
+export function undoneByServer(error: unknown): boolean {
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  return severity === 'ERROR' && typeof code === 'string' && (/^(22|23|40|54|55)/.test(code) || code === '57014');
+}
