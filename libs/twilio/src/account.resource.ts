@@ -2,9 +2,14 @@ import { formatRfc2822 } from './twilio-date.format';
 
 export const API_VERSION_PATH = '/2010-04-01';
 
-export type AccountStatus = 'active' | 'suspended' | 'closed';
+/**
+ * The wire's copy of the domain's statuses (libs/accounts' account.events.ts is the source of
+ * truth): this library imports no other, so apps/api, which sees both, holds the two to each other
+ * at compile time (accounts/wire-agreement.ts). The type is the list's, so neither can drift alone.
+ */
+export const ACCOUNT_STATUSES = ['active', 'suspended', 'closed'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 export type AccountType = 'Trial' | 'Full';
-export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
 
 /** What the read side hands to the wire layer; `authToken` is already decrypted. */
 export interface AccountView {

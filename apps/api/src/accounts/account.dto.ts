@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { ACCOUNT_STATUSES } from '@accountable/twilio';
 
 /** No U+0000 and no unpaired surrogate: PostgreSQL `text` and `jsonb` cannot hold them (a 500 otherwise). */
 const STORABLE_TEXT = /^[^\u0000\p{Cs}]*$/u;
@@ -30,7 +31,7 @@ export class UpdateAccountDto {
    * `active`, `suspended` or `closed`. Checked once, by the controller's parseAccountStatus (a bad
    * value is 21475, not class-validator's 20002); the domain takes only an AccountStatus.
    */
-  @ApiPropertyOptional({ enum: ['active', 'suspended', 'closed'], description: 'Only the owner changes a subaccount’s status; `closed` is final', type: String })
+  @ApiPropertyOptional({ enum: [...ACCOUNT_STATUSES], description: 'Only the owner changes a subaccount’s status; `closed` is final', type: String })
   @IsOptional()
   Status?: unknown;
 }
@@ -43,7 +44,7 @@ export class ListAccountsQueryDto {
   @StorableText()
   FriendlyName?: unknown;
 
-  @ApiPropertyOptional({ enum: ['active', 'suspended', 'closed'], type: String }) @IsOptional() Status?: unknown;
+  @ApiPropertyOptional({ enum: [...ACCOUNT_STATUSES], type: String }) @IsOptional() Status?: unknown;
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50, type: Number }) @IsOptional() PageSize?: unknown;
   @ApiPropertyOptional({ minimum: 0, type: Number }) @IsOptional() Page?: unknown;
   @ApiPropertyOptional({ description: 'From next_page_uri / previous_page_uri', type: String }) @IsOptional() PageToken?: unknown;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { STATUS_CHANGE_REASONS } from '@accountable/accounts';
+import { ACCOUNT_STATUSES } from '@accountable/twilio';
 
 /** Response shapes of our addition, the account history and state-at (libs/twilio/account-history.resource.ts). */
 
@@ -10,7 +11,7 @@ export class AccountSnapshotSchema {
   @ApiProperty({ pattern: SID }) sid!: string;
   @ApiProperty({ example: 'customer 42' }) friendly_name!: string;
   @ApiProperty({ pattern: SID }) owner_account_sid!: string;
-  @ApiProperty({ enum: ['active', 'suspended', 'closed'] }) status!: string;
+  @ApiProperty({ enum: [...ACCOUNT_STATUSES] }) status!: string;
   @ApiProperty({ enum: ['Trial', 'Full'] }) type!: string;
   @ApiProperty({ nullable: true, type: String, description: 'RFC 2822, GMT' }) date_created!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'RFC 2822, GMT' }) date_updated!: string | null;

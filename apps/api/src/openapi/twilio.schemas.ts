@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ACCOUNT_STATUSES } from '@accountable/twilio';
 
 /**
  * Response shapes for the OpenAPI document, field for field as Twilio's spec describes them
@@ -26,7 +27,7 @@ export class AccountSchema {
   @ApiProperty({ description: '1–64 characters', example: 'customer 42' }) friendly_name!: string;
   @ApiProperty({ description: 'The parent account; a main account is its own owner', pattern: '^AC[0-9a-f]{32}$' }) owner_account_sid!: string;
   @ApiProperty({ pattern: '^AC[0-9a-f]{32}$' }) sid!: string;
-  @ApiProperty({ enum: ['active', 'suspended', 'closed'] }) status!: string;
+  @ApiProperty({ enum: [...ACCOUNT_STATUSES] }) status!: string;
   @ApiProperty({
     description: "The account's subresources, each /2010-04-01/Accounts/{sid}/<Name>.json",
     type: 'object',

@@ -54,8 +54,9 @@ export type AccountType = 'Trial' | 'Full';
 export const ACCOUNT_TYPES: readonly AccountType[] = ['Trial', 'Full'];
 export const isAccountType = (value: unknown): value is AccountType => ACCOUNT_TYPES.includes(value as AccountType);
 
-export type AccountStatus = 'active' | 'suspended' | 'closed';
-export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
+/** The source of truth for statuses; libs/twilio repeats it for the wire, held to it in apps/api. */
+export const ACCOUNT_STATUSES = ['active', 'suspended', 'closed'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 export const isAccountStatus = (value: unknown): value is AccountStatus =>
   ACCOUNT_STATUSES.includes(value as AccountStatus);
 
