@@ -75,7 +75,7 @@ export interface LagResult {
   p99Ms: number;
   maxMs: number;
   /** What the lag is measured from. */
-  from: 'commit timestamp' | 'recorded_at (transaction start)';
+  from: 'commit timestamp' | 'recorded_at (the decision read, before the commit)';
   /** Creations not yet visible when the probe gave up. */
   unseen: number;
 }
@@ -97,8 +97,12 @@ export function checkpointVisible(projection: string): string {
  * after a cursor in feed order and check each is visible (`visible`: by default, looked up in
  * `audit_history` by its sid, the event id re-spelled, the table's primary key). A projection
  * commits a prefix of the feed at a time, so the first invisible event ends the poll; each visible one's lag is the poll's
- * statement time minus the event's commit time (or recorded_at, the transaction's start, when
- * the server does not track commit timestamps: then the lag includes the transaction).
+ * statement time minus the event's commit time, or, when the server does not track commit
+ * timestamps, minus its recorded_at, which is not the transaction's start but the time its writer
+ * stamped before committing: a SubaccountCreated comes from a command, whose events carry the
+ * time its decision read returned (commit_command); an append's events get
+ * `greatest(clock_timestamp(), streams.updated_at)` once it holds the stream lock. Either way
+ * that lag also counts the time from the stamp to the commit.
  */
 export class ProjectionLagProbe {
   private cursor = { transactionId: '0', globalPosition: 0 };
@@ -136,7 +140,7 @@ export class ProjectionLagProbe {
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
       maxMs: sorted[sorted.length - 1] ?? NaN,
-      from: this.commitTimestamps ? 'commit timestamp' : 'recorded_at (transaction start)',
+      from: this.commitTimestamps ? 'commit timestamp' : 'recorded_at (the decision read, before the commit)',
       unseen: this.unseen,
     };
   }
