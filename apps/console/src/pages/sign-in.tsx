@@ -1,3 +1,4 @@
+import type { Ref } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ACCOUNT_SID, API_KEY_SID, type Credentials } from '../api/credentials';
 import { ApiError } from '../api/client';
@@ -46,63 +47,41 @@ export function SignInPage({ notice, onSignIn }: { notice: string | null; onSign
         </p>
       )}
       <form onSubmit={submit} noValidate aria-describedby="sign-in-note">
-        <label for="account-sid">Account SID</label>
-        <input
+        <Field
           id="account-sid"
-          ref={sidInput}
+          label="Account SID"
+          hint="AC followed by 32 characters"
+          invalid={problem?.field === 'sid'}
+          inputRef={sidInput}
           name="username"
           autocomplete="username"
-          spellcheck={false}
-          autocapitalize="off"
           value={accountSid}
-          onInput={(e) => setAccountSid(e.currentTarget.value)}
-          aria-invalid={problem?.field === 'sid'}
-          aria-describedby={problem?.field === 'sid' ? 'sign-in-problem' : 'account-sid-hint'}
+          onValue={setAccountSid}
         />
-        <p id="account-sid-hint" class="hint">
-          AC followed by 32 characters
-        </p>
         {withKey ? (
           <>
-            <label for="key-sid">API key SID</label>
-            <input
+            <Field
               id="key-sid"
-              spellcheck={false}
-              autocapitalize="off"
+              label="API key SID"
+              hint="SK followed by 32 characters. A key shows the audit trail only."
+              invalid={problem?.field === 'key'}
               autocomplete="off"
               value={keySid}
-              onInput={(e) => setKeySid(e.currentTarget.value)}
-              aria-invalid={problem?.field === 'key'}
-              aria-describedby={problem?.field === 'key' ? 'sign-in-problem' : 'key-sid-hint'}
+              onValue={setKeySid}
             />
-            <p id="key-sid-hint" class="hint">
-              SK followed by 32 characters. A key shows the audit trail only.
-            </p>
-            <label for="key-secret">API key secret</label>
-            <input
-              id="key-secret"
-              type="password"
-              autocomplete="off"
-              value={secret}
-              onInput={(e) => setSecret(e.currentTarget.value)}
-              aria-invalid={problem?.field === 'token'}
-              aria-describedby={problem?.field === 'token' ? 'sign-in-problem' : undefined}
-            />
+            <Field id="key-secret" label="API key secret" invalid={problem?.field === 'token'} secret autocomplete="off" value={secret} onValue={setSecret} />
           </>
         ) : (
-          <>
-            <label for="auth-token">Auth token</label>
-            <input
-              id="auth-token"
-              type="password"
-              name="password"
-              autocomplete="current-password"
-              value={authToken}
-              onInput={(e) => setAuthToken(e.currentTarget.value)}
-              aria-invalid={problem?.field === 'token'}
-              aria-describedby={problem?.field === 'token' ? 'sign-in-problem' : undefined}
-            />
-          </>
+          <Field
+            id="auth-token"
+            label="Auth token"
+            invalid={problem?.field === 'token'}
+            secret
+            name="password"
+            autocomplete="current-password"
+            value={authToken}
+            onValue={setAuthToken}
+          />
         )}
         {problem && (
           <p id="sign-in-problem" class="message error" role="alert">
@@ -128,6 +107,46 @@ export function SignInPage({ notice, onSignIn }: { notice: string | null; onSign
         them.
       </p>
     </main>
+  );
+}
+
+interface FieldProps {
+  id: string;
+  label: string;
+  /** Describes the field while it is valid; an invalid one is described by the form's problem. */
+  hint?: string;
+  invalid: boolean;
+  /** A token or a key's secret: masked. Otherwise a SID, which no spell checker or capitalization should touch. */
+  secret?: boolean;
+  name?: string;
+  autocomplete: string;
+  value: string;
+  onValue(value: string): void;
+  inputRef?: Ref<HTMLInputElement>;
+}
+
+/** One labelled input, for the auth token's sign-in and the API key's alike. */
+function Field({ id, label, hint, invalid, secret, name, autocomplete, value, onValue, inputRef }: FieldProps) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        ref={inputRef}
+        {...(secret ? { type: 'password' as const } : { spellcheck: false, autocapitalize: 'off' })}
+        name={name}
+        autocomplete={autocomplete}
+        value={value}
+        onInput={(e) => onValue(e.currentTarget.value)}
+        aria-invalid={invalid}
+        aria-describedby={invalid ? 'sign-in-problem' : hint ? `${id}-hint` : undefined}
+      />
+      {hint && (
+        <p id={`${id}-hint`} class="hint">
+          {hint}
+        </p>
+      )}
+    </>
   );
 }
 
