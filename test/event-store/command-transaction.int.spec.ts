@@ -5,6 +5,7 @@ import {
   CommandTransaction,
   DuplicateEventIdError,
   EventStore,
+  storeAnswer,
   WrongExpectedVersionError,
   type CommandWrite,
   type NewEvent,
@@ -126,6 +127,27 @@ describe('CommandTransaction', () => {
     await sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = ${key}`.execute(t.db);
     await commitOnce({ streams: [{ streamId: id, expectedVersion: 0, events: [ev()] }], recordedAt: await now(), answer });
     expect((await sql<{ response: string }>`SELECT response FROM idempotency_keys WHERE key = ${key}`.execute(t.db)).rows).toEqual([{ response: 'second' }]);
+  });
+
+  it('storeAnswer, in the caller’s transaction: stored with its writes; a live answer under the key undoes them; an expired one is replaced', async () => {
+    const key = `k-alone-${stream()}`;
+    const answer = (response: string) => ({ scope: 'ACscope', key, requestHash: 'h', response, lifetime: '24 hours' });
+    const responses = async () => (await sql<{ response: string }>`SELECT response FROM idempotency_keys WHERE key = ${key}`.execute(t.db)).rows;
+    const id = stream();
+    const withAppend = (response: string) =>
+      t.db.transaction().execute(async (trx) => {
+        await store.append(id, [ev()], 'any', trx);
+        await storeAnswer(trx, answer(response));
+      });
+    await withAppend('first');
+    expect(await responses()).toEqual([{ response: 'first' }]);
+    expect(await withAppend('second').catch((e: unknown) => e)).toBeInstanceOf(CommandConflictError);
+    expect(await responses()).toEqual([{ response: 'first' }]);
+    expect(await versions(id)).toEqual([1]);
+    await sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = ${key}`.execute(t.db);
+    await withAppend('third');
+    expect(await responses()).toEqual([{ response: 'third' }]);
+    expect(await versions(id)).toEqual([1, 2]);
   });
 
   it('an event time before a written stream’s last event is refused', async () => {

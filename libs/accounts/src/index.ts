@@ -13,7 +13,7 @@ export {
 export { accountOfRow, apiKeyRowChange, evolveAccountRow, rowOfAccount, type AccountRowStep, type AccountSnapshotRow, type ApiKeyRowChange } from './read-models/account/account.snapshot';
 export { canSee, type Caller } from './application/caller';
 export { OPERATOR, eventMetadata, type CommandContext } from './application/command-context';
-export { IdempotencyKeyReusedError, IdempotencyKeyTakenError, isIdempotencyKeyReusedError, IdempotencyStore, reviveRecordDates, type IdempotencyKey } from './application/idempotency.store';
+export { IdempotencyKeyReusedError, isIdempotencyKeyReusedError, IdempotencyStore, reviveRecordDates, type IdempotencyKey } from './application/idempotency.store';
 export { IdempotencyKeyPruner } from './application/idempotency-key.pruner';
 export * from './commands';
 export { OwnerCascadeProcessManager, followUpEventId } from './process-managers/owner-cascade.process-manager';

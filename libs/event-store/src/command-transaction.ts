@@ -118,7 +118,7 @@ export class CommandTransaction {
             decided = await attempt(trx);
             if (decided.write) {
               const commit = pending(decided.write);
-              this.outcome(commit, await this.commitAlone(trx, commit));
+              this.outcome(commit, await commitAlone(trx, commit));
             }
           });
         }
@@ -141,35 +141,13 @@ export class CommandTransaction {
    * A connection lost on the way fails them all (the outcome is unknown; none is acknowledged).
    */
   private async commitShared(batch: readonly PendingCommit[]): Promise<Settled<void>[]> {
-    if (batch.length === 1) return [await settle(async () => this.outcome(batch[0], await this.commitAlone(this.db, batch[0])))];
+    if (batch.length === 1) return [await settle(async () => this.outcome(batch[0], await commitAlone(this.db, batch[0])))];
     const rows = await this.commitTogether(batch).catch((error: unknown) => {
       if (!undoneByServer(error)) throw error;
       return undefined;
     });
     if (rows) return batch.map((commit, i) => settleNow(() => this.outcome(commit, rows[i])));
-    return Promise.all(batch.map((commit) => settle(async () => this.outcome(commit, await this.commitAlone(this.db, commit)))));
-  }
-
-  /** One call of commit_command; throws what a conflict or a duplicate event id is. */
-  private async commitAlone(executor: Executor, { write, ids }: PendingCommit): Promise<OutcomeRow> {
-    const streams = write.streams.map((s) => s.streamId);
-    const events = write.streams.flatMap((s, i) => s.events.map((event) => ({ stream: i + 1, event })));
-    const answer = write.answer;
-    const query = sql<OutcomeRow>`
-      SELECT * FROM commit_command(
-        ${streams}::text[], ${write.streams.map((s) => s.expectedVersion)}::bigint[],
-        ${events.map((e) => e.stream)}::integer[], ${ids}::uuid[], ${events.map((e) => e.event.type)}::text[],
-        ${events.map((e) => e.event.schemaVersion ?? 1)}::integer[],
-        ${events.map((e) => JSON.stringify(e.event.data))}::jsonb[],
-        ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
-        ${write.recordedAt}::timestamptz, ${JSON.stringify(write.rows ?? [])}::jsonb,
-        ${answer ? answerTexts(answer) : null}::text[])${PREPARED}`;
-    return query.execute(executor).then(
-      ({ rows }) => rows[0],
-      (error: unknown) => {
-        throw translate(error, streams[0] ?? '', ids);
-      },
-    );
+    return Promise.all(batch.map((commit) => settle(async () => this.outcome(commit, await commitAlone(this.db, commit)))));
   }
 
   /** One call of commit_commands (migration 0021): each command's outcome row, in the batch's order. */
@@ -218,6 +196,40 @@ export class CommandTransaction {
 
 function pending(write: CommandWrite): PendingCommit {
   return { write, ids: write.streams.flatMap((s) => s.events.map((event) => event.eventId ?? randomUUID())) };
+}
+
+/** One call of commit_command; throws what a conflict or a duplicate event id is. */
+async function commitAlone(executor: Executor, { write, ids }: PendingCommit): Promise<OutcomeRow> {
+  const streams = write.streams.map((s) => s.streamId);
+  const events = write.streams.flatMap((s, i) => s.events.map((event) => ({ stream: i + 1, event })));
+  const answer = write.answer;
+  const query = sql<OutcomeRow>`
+    SELECT * FROM commit_command(
+      ${streams}::text[], ${write.streams.map((s) => s.expectedVersion)}::bigint[],
+      ${events.map((e) => e.stream)}::integer[], ${ids}::uuid[], ${events.map((e) => e.event.type)}::text[],
+      ${events.map((e) => e.event.schemaVersion ?? 1)}::integer[],
+      ${events.map((e) => JSON.stringify(e.event.data))}::jsonb[],
+      ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
+      ${write.recordedAt}::timestamptz, ${JSON.stringify(write.rows ?? [])}::jsonb,
+      ${answer ? answerTexts(answer) : null}::text[])${PREPARED}`;
+  return query.execute(executor).then(
+    ({ rows }) => rows[0],
+    (error: unknown) => {
+      throw translate(error, streams[0] ?? '', ids);
+    },
+  );
+}
+
+/**
+ * An answer alone, stored in the caller's transaction: for commands whose events and rows their
+ * caller writes itself (Event Streams). commit_command with nothing else to commit writes it by
+ * the same rule as a command's commit: an expired row under the key is replaced; a live one (a
+ * concurrent request under the key committed first) is a CommandConflictError, and the caller
+ * decides again to find that one's answer.
+ */
+export async function storeAnswer(executor: Executor, answer: StoredAnswer): Promise<void> {
+  // No events: the time is not used.
+  await commitAlone(executor, pending({ streams: [], recordedAt: new Date(), answer }));
 }
 
 /** commit_command's idempotency argument: {scope, key, request_hash, response, lifetime}. */

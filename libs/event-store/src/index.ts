@@ -9,6 +9,7 @@ export * from './projections';
 export {
   CommandTransaction,
   CommandConflictError,
+  storeAnswer,
   type CommandStream,
   type CommandWrite,
   type Decided,

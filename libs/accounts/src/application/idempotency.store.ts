@@ -24,15 +24,6 @@ export class IdempotencyKeyReusedError extends Error {
   }
 }
 
-/** A concurrent request under the same key recorded its answer first: read it and answer that. */
-export class IdempotencyKeyTakenError extends Error {
-  override readonly name = 'IdempotencyKeyTakenError';
-
-  constructor(readonly key: string) {
-    super(`Idempotency-Key '${key}' was recorded meanwhile by a concurrent request`);
-  }
-}
-
 export const isIdempotencyKeyReusedError = (error: unknown): error is IdempotencyKeyReusedError => error instanceof IdempotencyKeyReusedError;
 
 /** How long a key is honoured (see the 0004 migration). */
@@ -65,8 +56,8 @@ export class IdempotencyStore {
   }
 
   /**
-   * Any command's stored answer (JSON), for commands whose writer is not commit_command (Event
-   * Streams): `revive` gives back what JSON lost (dates).
+   * Any command's stored answer (JSON), for commands that store it without a decision of
+   * AccountRepository's (Event Streams, through storeAnswer): `revive` gives back what JSON lost (dates).
    */
   opened<T>(key: IdempotencyKey, stored: StoredIdempotencyRow, revive: (json: T) => T = (json) => json): T {
     if (stored.request_hash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
@@ -94,21 +85,6 @@ export class IdempotencyStore {
       .where(sql<boolean>`created_at > now() - ${IDEMPOTENCY_KEY_LIFETIME}::interval`)
       .executeTakeFirst();
     return row ?? null;
-  }
-
-  /**
-   * Records the answer in the caller's transaction, as commit_command does for account commands
-   * (migration 0017): an expired row is replaced; a live one (a concurrent request under the key
-   * committed first) throws IdempotencyKeyTakenError, and the caller reads that one's answer.
-   */
-  async record(executor: Kysely<Database>, answer: StoredAnswer): Promise<void> {
-    const result = await sql`
-      INSERT INTO idempotency_keys AS k (account_sid, key, request_hash, response)
-      VALUES (${answer.scope}, ${answer.key}, ${answer.requestHash}, ${answer.response})
-      ON CONFLICT (account_sid, key) DO UPDATE
-         SET request_hash = excluded.request_hash, response = excluded.response, created_at = excluded.created_at
-       WHERE k.created_at <= now() - ${answer.lifetime}::interval`.execute(executor);
-    if (Number(result.numAffectedRows ?? 0n) !== 1) throw new IdempotencyKeyTakenError(answer.key);
   }
 
   /** Deletes up to `limit` keys past their lifetime, skipping rows another transaction holds. */

@@ -1,9 +1,9 @@
 import { randomUUID, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely, Transaction } from 'kysely';
-import { eventMetadata, IdempotencyKeyTakenError, IdempotencyStore, reviveRecordDates, type CommandContext, type IdempotencyKey } from '@accountable/accounts';
+import { eventMetadata, IdempotencyStore, reviveRecordDates, type CommandContext, type IdempotencyKey } from '@accountable/accounts';
 import type { Database } from '@accountable/database';
-import { EventStore } from '@accountable/event-store';
+import { CommandConflictError, EventStore, storeAnswer } from '@accountable/event-store';
 import { DB } from '@accountable/platform';
 import { Keyring } from '@accountable/secrets';
 import * as decide from './event-streams.decide';
@@ -32,8 +32,8 @@ export interface StartedSinkTest {
  * append, and the rows written by applyEventStreamsEvent in the same transaction.
  *
  * `idempotency` (the request's Idempotency-Key): the answer is stored under the key in that
- * transaction (idempotency_keys, as account commands store theirs in commit_command), so a retry
- * of a request that committed gets the first answer back and changes nothing.
+ * transaction by commit_command, as account commands store theirs (storeAnswer), so a retry of a
+ * request that committed gets the first answer back and changes nothing.
  */
 @Injectable()
 export class EventStreamsCommands {
@@ -160,7 +160,7 @@ export class EventStreamsCommands {
     } catch (error) {
       // A concurrent request under the same key (on another account's stream, so not queued
       // behind this one's lock) committed first: decided again, this one now finds its answer.
-      if (!(error instanceof IdempotencyKeyTakenError)) throw error;
+      if (!(error instanceof CommandConflictError)) throw error;
       return this.decideOnce(accountSid, decision, context, answering);
     }
   }
@@ -187,7 +187,7 @@ export class EventStreamsCommands {
       }
       const answer = answering ? await answering.answer(trx) : undefined;
       // Last, under the stream's lock: a retry of this request on the same stream waits, then finds it.
-      if (key) await this.idempotency.record(trx, this.idempotency.sealed(key, answer));
+      if (key) await storeAnswer(trx, this.idempotency.sealed(key, answer));
       return { appended: events.length > 0, answer };
     });
     if (done.appended) this.store.committed();
