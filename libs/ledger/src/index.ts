@@ -38,4 +38,3 @@ export { proveEvent, proofToJson, checkProofOffline, type InclusionProof, type I
 export { verifyLedger, type LedgerVerifyReport, type LedgerDifference, type GivenHeadCheck, type VerifyLedgerOptions } from './ledger-verifier';
 export { BinaryEventEncoder, COPY_EVENT_COLUMNS } from './binary-event-encoder';
 export { copyOut } from './copy-out';
-export { FEED_START, readLogPage, type FeedKey, type LogPage } from './log-pages';

@@ -1,9 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@accountable/database';
 import type pg from 'pg';
-import { BinaryEventEncoder, uuidText } from './binary-event-encoder';
+import { BinaryEventEncoder, COPY_EVENT_COLUMNS } from './binary-event-encoder';
 import { copyOut } from './copy-out';
-import { FEED_START, readLogPage, sameKey, type FeedKey, type LogPage } from './log-pages';
 import { latestHead, readHeads, storedTreeSize } from './ledger-tree.store';
 import { Frontier, HASH_BYTES, consistencyPath, nodesRead, verifyConsistency, type NodeRef } from './merkle-tree';
 import { signatureHolds, type TreeHead } from './tree-head';
@@ -47,11 +46,6 @@ export interface VerifyLedgerOptions {
   /** Heads kept outside (by an auditor): the log must extend each of them. */
   heads?: readonly { source: string; head: TreeHead }[];
   pageSize?: number;
-  /**
-   * Pages read at once, each by its own binary COPY on its own connection (default 2), so that
-   * PostgreSQL turns jsonb into text on as many cores.
-   */
-  readers?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -115,22 +109,6 @@ async function readStoredLeaves(pool: pg.Pool, first: number, count: number): Pr
 }
 
 /**
- * The key of the last event of the page that starts after `after`: `pageSize` events on, or
- * `until` when fewer are left. Pages are then bounded on both sides, so that several can be read
- * at once; an index walk, no event is read.
- */
-async function pageEnd(db: Kysely<Database>, after: FeedKey, until: FeedKey, pageSize: number): Promise<FeedKey> {
-  const row = (
-    await sql<{ tx: string; gp: number | string }>`
-      SELECT transaction_id::text AS tx, global_position AS gp FROM events
-       WHERE (transaction_id, global_position) > (${after.tx}::xid8, ${after.gp}::bigint)
-         AND (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)
-       ORDER BY transaction_id, global_position OFFSET ${pageSize - 1} LIMIT 1`.execute(db)
-  ).rows[0];
-  return row ? { tx: row.tx, gp: Number(row.gp) } : until;
-}
-
-/**
  * Recomputes every leaf and subtree from the events table, in feed order, page by page (memory
  * does not grow with the log), and compares: each leaf and subtree with the stored tree, each
  * stored head's root (and signature, and key) with the recomputed root at its size, and each
@@ -141,13 +119,12 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
   // In this order: what the ledger had recorded by now is all below the fence read next.
   const headsUpTo = (await latestHead(db))?.treeSize ?? 0;
   const leavesStored = await storedTreeSize(db);
-  const last = (
-    await sql<{ tx: string; gp: number | string }>`
+  const until = (
+    await sql<{ tx: string; gp: number }>`
       SELECT transaction_id::text AS tx, global_position AS gp FROM events
        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`.execute(db)
-  ).rows[0];
-  const until: FeedKey = last ? { tx: last.tx, gp: Number(last.gp) } : FEED_START;
+  ).rows[0] ?? { tx: '0', gp: 0 };
   const total = Number(
     (await sql<{ n: number }>`SELECT count(*)::bigint AS n FROM events WHERE (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)`.execute(db)).rows[0].n,
   );
@@ -182,45 +159,36 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
     } else lastAgreeing = Math.max(lastAgreeing, head.treeSize);
   };
 
-  // Page by page in feed order. `readers` pages are read at once, each by one binary COPY on its
-  // own connection, so that as many backends turn jsonb into text while the rows are hashed here
-  // as they arrive; the pages are then walked in feed order (the frontier, the comparisons), the
-  // next pages read meanwhile. At most `readers` pages are held beside the one walked: memory does
-  // not grow with the log. The stored leaves of the next page are read on another connection.
-  const readers = Math.max(1, options.readers ?? 2);
-  // One encoder serves every reader: a tuple is encoded, and read from it, within one call.
+  // Page by page in feed order, each page one binary COPY whose rows are hashed as they arrive
+  // (BinaryEventEncoder: no row becomes an object), PostgreSQL producing the next rows meanwhile;
+  // the stored leaves of the next page are read on another connection while this one is hashed.
   const encoder = new BinaryEventEncoder();
-  let lastEnd: Promise<FeedKey | null> = Promise.resolve(FEED_START);
-  const readNextPage = (): Promise<LogPage | null> => {
-    const from = lastEnd;
-    const end = from.then((after) => (after === null || sameKey(after, until) ? null : pageEnd(db, after, until, pageSize)));
-    lastEnd = end;
-    const page = Promise.all([from, end]).then(([after, to]) => (after === null || to === null ? null : readLogPage(options.pool, encoder, after, to, pageSize)));
-    // Awaited in turn; if an earlier one fails first, the reads in flight must not go unhandled.
-    page.catch(() => undefined);
-    return page;
-  };
-  const pages: Promise<LogPage | null>[] = [];
-  for (let k = 0; k < readers; k++) pages.push(readNextPage());
-
-  const readLeaves = (first: number, count = pageSize): Promise<PageLeaves> => (first < leavesStored ? readStoredLeaves(options.pool, first, count) : Promise.resolve(NO_LEAVES));
+  const readLeaves = (first: number): Promise<PageLeaves> => (first < leavesStored ? readStoredLeaves(options.pool, first, pageSize) : Promise.resolve(NO_LEAVES));
   let exact: LedgerDifference | null = null;
-  let nextLeaves = { first: 0, leaves: readLeaves(0) };
-  nextLeaves.leaves.catch(() => undefined);
-  try {
-    for (;;) {
-      const page = await pages.shift()!;
-      if (page === null) break;
-      pages.push(readNextPage());
-      const first = frontier.size;
-      // A page holds pageSize events, but for a log changed while it is read (more, or fewer before
-      // it): then its stored leaves are read for where it really starts and ends.
-      const leaves = await (nextLeaves.first === first && page.rows <= pageSize ? nextLeaves.leaves : readLeaves(first, page.rows));
-      nextLeaves = { first: first + page.rows, leaves: readLeaves(first + page.rows) };
-      nextLeaves.leaves.catch(() => undefined);
-      if (heads.length === 0 && first < headsUpTo) heads = await readHeads(db, first, Math.min(headsUpTo, first + page.rows), Math.max(page.rows, 1));
-      for (let r = 0; r < page.rows; r++) {
-        const completed = frontier.append(page.hashes.subarray(HASH_BYTES * r, HASH_BYTES * (r + 1)));
+  let after = { tx: '0', gp: 0 };
+  let nextLeaves = readLeaves(0);
+  for (;;) {
+    const first = frontier.size;
+    const leaves = await nextLeaves;
+    nextLeaves = readLeaves(first + pageSize);
+    // Awaited in turn; if this page fails first, the read in flight must not go unhandled.
+    nextLeaves.catch(() => undefined);
+    if (heads.length === 0 && first < headsUpTo) heads = await readHeads(db, first, Math.min(headsUpTo, first + pageSize), pageSize);
+    let rows = 0;
+    let txHi = 0;
+    let txLo = 0;
+    await copyOut(
+      options.pool,
+      `COPY (SELECT ${COPY_EVENT_COLUMNS} FROM events
+              WHERE (transaction_id, global_position) > ('${after.tx}'::xid8, ${after.gp}::bigint)
+                AND (transaction_id, global_position) <= ('${until.tx}'::xid8, ${until.gp}::bigint)
+              ORDER BY transaction_id, global_position LIMIT ${pageSize}) TO STDOUT (FORMAT binary)`,
+      (tuple) => {
+        const leafHash = encoder.leafHash(tuple);
+        txHi = encoder.txHi;
+        txLo = encoder.txLo;
+        const r = rows++;
+        const completed = frontier.append(leafHash);
         const index = frontier.size - 1;
         if (wanted.size > 0) {
           for (let level = 0; level < completed.length; level++) {
@@ -229,29 +197,23 @@ export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOp
           }
         }
         if (!exact && index < leavesStored) {
-          const position = page.positions[r];
-          const stored = r < leaves.count ? leaves.position[r] : -1;
-          const reason =
-            stored < 0
-              ? `the ledger has no leaf ${index}`
-              : stored !== position
-                ? `leaf ${index} recorded the event at global position ${stored}; the log now has the event at ${position} there (removed, inserted or reordered)`
-                : !leaves.holds(r, 0, completed[0])
-                  ? `the event at global position ${position} changed since the ledger recorded it`
-                  : !leaves.holdsAll(r, completed)
-                    ? `the stored subtrees ending at leaf ${index} differ from the recomputed ones`
-                    : null;
-          if (reason !== null) exact = { from: index, to: index, globalPosition: position, eventId: uuidText(page.eventIds, 16 * r), reason };
+          const position = encoder.globalPosition;
+          const at = (reason: string): LedgerDifference => ({ from: index, to: index, globalPosition: position, eventId: encoder.eventId(), reason });
+          const stored = leaves.position[r];
+          if (r >= leaves.count || stored < 0) exact = at(`the ledger has no leaf ${index}`);
+          else if (stored !== position) exact = at(`leaf ${index} recorded the event at global position ${stored}; the log now has the event at ${position} there (removed, inserted or reordered)`);
+          else if (!leaves.holds(r, 0, completed[0])) exact = at(`the event at global position ${position} changed since the ledger recorded it`);
+          else if (!leaves.holdsAll(r, completed)) exact = at(`the stored subtrees ending at leaf ${index} differ from the recomputed ones`);
         }
         while (heads.length > 0 && heads[0].treeSize === frontier.size) checkStoredHead(heads.shift()!, frontier.root());
         if (rootsAt.has(frontier.size)) rootsAt.set(frontier.size, frontier.root());
-      }
-      options.onProgress?.(frontier.size, Math.max(total, frontier.size));
-    }
-  } finally {
-    // Reads still in flight (after a failure) end before their connections go back to the pool.
-    await Promise.allSettled([...pages, nextLeaves.leaves]);
+      },
+    );
+    if (rows > 0) after = { tx: (BigInt(txHi) * 0x100000000n + BigInt(txLo)).toString(), gp: encoder.globalPosition };
+    options.onProgress?.(frontier.size, Math.max(total, frontier.size));
+    if (rows < pageSize) break;
   }
+  await nextLeaves.catch(() => undefined);
 
   const events = frontier.size;
   const root = frontier.root();
