@@ -1,5 +1,5 @@
 import { encodeEventText, type StoredEvent } from './event-encoding';
-import { sha256Into, sha256Of } from './merkle-tree';
+import { sha256Of } from './merkle-tree';
 
 /**
  * The columns of `events`, in this order, that `BinaryEventEncoder` reads from a binary COPY
@@ -74,11 +74,6 @@ export class BinaryEventEncoder {
     return sha256Of(this.leaf(tuple));
   }
 
-  /** `leafHash(tuple)`, written into `target` at `at`. */
-  leafHashInto(tuple: Buffer, target: Buffer, at: number): void {
-    sha256Into(this.leaf(tuple), target, at);
-  }
-
   /** 0x00 || the canonical encoding of `tuple`: bytes valid until the next call, or (the general path) text. */
   private leaf(tuple: Buffer): Buffer | string {
     this.tuple = tuple;
@@ -134,11 +129,6 @@ export class BinaryEventEncoder {
   /** The last tuple's event id, lower-case UUID text. */
   eventId(): string {
     return uuidText(this.tuple, this.eventIdAt);
-  }
-
-  /** Copies the last tuple's event id (16 bytes, as `uuidText` reads them) into `target` at `at`. */
-  copyEventId(target: Buffer, at: number): void {
-    this.tuple.copy(target, at, this.eventIdAt, this.eventIdAt + 16);
   }
 
   /** The last tuple's transaction id (xid8), as decimal text. */
@@ -430,7 +420,7 @@ export class BinaryEventEncoder {
 }
 
 /** The 16 bytes of a uuid at `at`, as PostgreSQL's uuid text writes them (lower-case, hyphenated). */
-export function uuidText(bytes: Buffer, at: number): string {
+function uuidText(bytes: Buffer, at: number): string {
   let text = '';
   for (let i = 0; i < 16; i++) text += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + HEX[bytes[at + i]];
   return text;

@@ -26,12 +26,6 @@ export function sha256(...parts: Uint8Array[]): Buffer {
 export const sha256Of: (data: string | Uint8Array) => Buffer =
   typeof hash === 'function' ? (data) => Buffer.from(hash('sha256', data, 'binary'), 'binary') : (data) => createHash('sha256').update(data).digest();
 
-/** SHA-256 of `data` written into `target` at `at` (HASH_BYTES bytes): no Buffer made for the digest. */
-export function sha256Into(data: string | Uint8Array, target: Buffer, at: number): void {
-  if (typeof hash === 'function') target.write(hash('sha256', data, 'binary'), at, HASH_BYTES, 'binary');
-  else createHash('sha256').update(data).digest().copy(target, at);
-}
-
 const LEAF_PREFIX = Buffer.from([0]);
 const NODE_PREFIX = Buffer.from([1]);
 
