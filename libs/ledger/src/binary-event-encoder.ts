@@ -71,11 +71,6 @@ export class BinaryEventEncoder {
 
   /** The leaf hash of `tuple`; `globalPosition`, `eventId()` and `transactionId()` then describe it. */
   leafHash(tuple: Buffer): Buffer {
-    return sha256Of(this.leaf(tuple));
-  }
-
-  /** 0x00 || the canonical encoding of `tuple`: bytes valid until the next call, or (the general path) text. */
-  private leaf(tuple: Buffer): Buffer | string {
     this.tuple = tuple;
     if (tuple.readInt16BE(0) !== FIELDS) throw new Error(`ledger: a COPY row of ${tuple.readInt16BE(0)} fields, not ${FIELDS}`);
     // Field offsets: each is an int32 length, then the bytes.
@@ -118,11 +113,11 @@ export class BinaryEventEncoder {
       this.plainString(tuple, starts[5], ends[5]);
       this.ensure(1);
       this.out[this.pos++] = 0x7d;
-      return this.out.subarray(0, this.pos);
+      return sha256Of(this.out.subarray(0, this.pos));
     } catch (error) {
       if (error !== GENERAL) throw error;
       this.generalRows += 1;
-      return `\u0000${encodeEventText(this.storedEvent(tuple, starts, ends))}`;
+      return sha256Of(`\u0000${encodeEventText(this.storedEvent(tuple, starts, ends))}`);
     }
   }
 
