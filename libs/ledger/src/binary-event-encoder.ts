@@ -12,6 +12,8 @@ const FIELDS = 10;
 const GENERAL = Symbol('general path');
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Lower-case hex digits, as bytes. */
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 /** Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01, in days. */
 const PG_EPOCH_DAYS = 10_957;
 const DAY_US = 86_400_000_000;
@@ -94,7 +96,7 @@ export class BinaryEventEncoder {
       this.write(OPEN);
       this.json(tuple, starts[7] + 1, ends[7]);
       this.write(EVENT_ID);
-      this.writeAscii(this.eventId());
+      this.writeUuid(tuple, this.eventIdAt);
       this.write(GLOBAL_POSITION);
       this.writeInteger(this.globalPosition);
       this.write(METADATA);
@@ -121,9 +123,7 @@ export class BinaryEventEncoder {
 
   /** The last tuple's event id, lower-case UUID text. */
   eventId(): string {
-    let text = '';
-    for (let i = 0; i < 16; i++) text += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + HEX[this.tuple[this.eventIdAt + i]];
-    return text;
+    return uuidText(this.tuple, this.eventIdAt);
   }
 
   /** The last tuple's transaction id (xid8), as decimal text. */
@@ -179,6 +179,20 @@ export class BinaryEventEncoder {
       n = q;
     }
     this.pos += digits;
+  }
+
+  /** The uuid at `at` as `uuidText` writes it, straight into the output (no string per event). */
+  private writeUuid(source: Buffer, at: number): void {
+    this.ensure(36);
+    const out = this.out;
+    let o = this.pos;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) out[o++] = 0x2d;
+      const b = source[at + i];
+      out[o++] = HEX_DIGITS[b >> 4];
+      out[o++] = HEX_DIGITS[b & 15];
+    }
+    this.pos = o;
   }
 
   /** `n` as `width` digits, zero-padded (0 ≤ n < 10^width). */
@@ -398,6 +412,13 @@ export class BinaryEventEncoder {
     const ss = seconds % 60;
     return `${this.dayPrefix}T${two(hh)}:${two(mm)}:${two(ss)}.${String(micros).padStart(6, '0')}Z`;
   }
+}
+
+/** The 16 bytes of a uuid at `at`, as PostgreSQL's uuid text writes them (lower-case, hyphenated). */
+function uuidText(bytes: Buffer, at: number): string {
+  let text = '';
+  for (let i = 0; i < 16; i++) text += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + HEX[bytes[at + i]];
+  return text;
 }
 
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
