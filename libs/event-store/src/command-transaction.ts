@@ -4,7 +4,7 @@ import { PREPARED, type Database } from '@accountable/database';
 import { DuplicateEventIdError, WrongExpectedVersionError } from './event-store.errors';
 import type { EventStore, Executor } from './event-store';
 import type { NewEvent } from './event.types';
-import { SharedCommits, settle, settleNow, undoneByServer, type Settled, type SharedCommitsOptions } from './shared-commits';
+import { SharedCommits, writeBatch, type Settled, type SharedCommitsOptions } from './shared-commits';
 
 /** A stream a decision rests on: read at `expectedVersion` (0: it did not exist), and what it appends there (maybe nothing). */
 export interface CommandStream {
@@ -134,24 +134,18 @@ export class CommandTransaction {
     }
   }
 
-  /**
-   * One batch of shared commits. Alone: commit_command. Together: commit_commands, one row per
-   * command; if the server raised (a row conflict, a concurrent duplicate id, a deadlock), the
-   * whole statement was undone, so each commits again alone and only the one that raised fails.
-   * A connection lost on the way fails them all (the outcome is unknown; none is acknowledged).
-   */
-  private async commitShared(batch: readonly PendingCommit[]): Promise<Settled<void>[]> {
-    if (batch.length === 1) return [await settle(async () => this.outcome(batch[0], await commitAlone(this.db, batch[0])))];
-    const rows = await this.commitTogether(batch).catch((error: unknown) => {
-      if (!undoneByServer(error)) throw error;
-      return undefined;
+  /** One batch of shared commits (writeBatch): alone, commit_command; together, commit_commands. */
+  private commitShared(batch: readonly PendingCommit[]): Promise<Settled<void>[]> {
+    return writeBatch(batch, {
+      name: 'commit_commands',
+      alone: (commit) => commitAlone(this.db, commit),
+      together: (commits) => this.commitTogether(commits),
+      result: (commit, row) => this.outcome(commit, row),
     });
-    if (rows) return batch.map((commit, i) => settleNow(() => this.outcome(commit, rows[i])));
-    return Promise.all(batch.map((commit) => settle(async () => this.outcome(commit, await commitAlone(this.db, commit)))));
   }
 
-  /** One call of commit_commands (migration 0021): each command's outcome row, in the batch's order. */
-  private async commitTogether(batch: readonly PendingCommit[]): Promise<OutcomeRow[]> {
+  /** One call of commit_commands (migration 0021): an outcome row per command, numbered by its place in the batch. */
+  private async commitTogether(batch: readonly PendingCommit[]): Promise<(OutcomeRow & { item: number })[]> {
     const writes = batch.map((c) => c.write);
     const streams = writes.flatMap((w) => w.streams);
     const events = writes.flatMap((w) => w.streams.flatMap((s, i) => s.events.map((event) => ({ stream: i + 1, event }))));
@@ -166,12 +160,7 @@ export class CommandTransaction {
         ${events.map((e) => JSON.stringify(e.event.metadata ?? {}))}::jsonb[],
         ${writes.map((w) => w.recordedAt)}::timestamptz[], ${writes.map((w) => JSON.stringify(w.rows ?? []))}::jsonb[],
         ${writes.map((w) => (w.answer ? JSON.stringify(answerTexts(w.answer)) : null))}::jsonb[])${PREPARED}`.execute(this.db);
-    const byItem = new Map(rows.map((row) => [row.item, row]));
-    return batch.map((_, i) => {
-      const row = byItem.get(i + 1);
-      if (!row) throw new Error(`commit_commands reported no outcome for command ${i + 1} of ${batch.length}`);
-      return row;
-    });
+    return rows;
   }
 
   /** A command's outcome row: done, or the typed error that says why not. */

@@ -4,7 +4,7 @@ import { PREPARED, type Database } from '@accountable/database';
 import type { AppendResult, ExpectedVersion, FeedPosition, NewEvent, RecordedEvent } from './event.types';
 import { DuplicateEventIdError, UnreadableEventError, WrongExpectedVersionError } from './event-store.errors';
 import { FeedSignal } from './feed-signal';
-import { SharedCommits, settle, settleNow, undoneByServer, type Settled, type SharedCommitsOptions } from './shared-commits';
+import { SharedCommits, writeBatch, type Settled, type SharedCommitsOptions } from './shared-commits';
 import { Upcasters } from './upcasters';
 
 export interface ReadStreamOptions {
@@ -121,21 +121,12 @@ export class EventStore {
 
   /** One batch of shared appends; see `append`. */
   private async commitShared(batch: readonly PendingAppend[]): Promise<Settled<AppendResult>[]> {
-    let settled: Settled<AppendResult>[];
-    if (batch.length === 1) {
-      settled = [await settle(() => this.appendAlone(batch[0], this.db).then((row) => this.resultOf(batch[0], row)))];
-    } else {
-      const rows = await this.appendTogether(batch).catch((error: unknown) => {
-        // A connection lost on the way leaves the outcome unknown: every append of the batch gets
-        // the error (none is acknowledged). An error the server raised undid the whole statement,
-        // so each append runs again alone, and only the one that raised fails.
-        if (!undoneByServer(error)) throw error;
-        return undefined;
-      });
-      settled = rows
-        ? batch.map((append, i) => settleNow(() => this.resultOf(append, rows[i])))
-        : await Promise.all(batch.map((append) => settle(() => this.appendAlone(append, this.db).then((row) => this.resultOf(append, row)))));
-    }
+    const settled = await writeBatch(batch, {
+      name: 'append_to_streams',
+      alone: (append) => this.appendAlone(append, this.db),
+      together: (appends) => this.appendTogether(appends),
+      result: (append, row) => this.resultOf(append, row),
+    });
     if (settled.some((s) => s.ok && s.value.written)) this.committed();
     return settled;
   }
@@ -158,8 +149,8 @@ export class EventStore {
     );
   }
 
-  /** The outcome row of each append, in the batch's order. */
-  private async appendTogether(batch: readonly PendingAppend[]): Promise<AppendRow[]> {
+  /** One outcome row per append, numbered by its place in the batch. */
+  private async appendTogether(batch: readonly PendingAppend[]): Promise<(AppendRow & { item: number })[]> {
     const events = batch.flatMap((a) => a.events);
     const { rows } = await sql<AppendRow & { item: number }>`SELECT * FROM append_to_streams(
         ${batch.map((a) => a.streamId)}::text[], ${batch.map((a) => expectedKind(a.expected))}::text[],
@@ -168,12 +159,7 @@ export class EventStore {
         ${events.map((e) => e.type)}::text[], ${events.map((e) => e.schemaVersion ?? 1)}::integer[],
         ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
         ${events.map((e) => JSON.stringify(e.metadata ?? {}))}::jsonb[])${PREPARED}`.execute(this.db);
-    const byItem = new Map(rows.map((row) => [row.item, row]));
-    return batch.map((_, i) => {
-      const row = byItem.get(i + 1);
-      if (!row) throw new Error(`append_to_streams reported no outcome for append ${i + 1} of ${batch.length}`);
-      return row;
-    });
+    return rows;
   }
 
   /** An append's row as its result, or its typed error. */

@@ -20,7 +20,8 @@ export interface SharedCommitsOptions {
  * without concurrency this adds no wait.
  *
  * Generic: the event store's appends use it (`EventStore.append`), and any other write made of
- * independent items committed by one SQL call can (a command's commit).
+ * independent items committed by one SQL call can (a command's commit); `writeBatch` is the
+ * `commit` both give it.
  */
 export class SharedCommits<Item, Result> {
   private readonly queue: { item: Item; resolve: (value: Result) => void; reject: (error: unknown) => void }[] = [];
@@ -71,7 +72,43 @@ export class SharedCommits<Item, Result> {
   }
 }
 
-export async function settle<R>(run: () => Promise<R>): Promise<Settled<R>> {
+/** How a batch of independent items is written: each alone, or all in one statement. */
+export interface BatchWriter<Item, Row, Result> {
+  /** One item in its own call (its own transaction, or the caller's). */
+  alone(item: Item): Promise<Row>;
+  /** Every item in one statement: one row per item, numbered from 1 in the batch's order (`item`). */
+  together(items: readonly Item[]): Promise<readonly (Row & { item: number })[]>;
+  /** The item's result from its row, or the typed error that says why it failed. */
+  result(item: Item, row: Row): Result;
+  /** The SQL function `together` calls, for the error when it leaves an item without a row. */
+  name: string;
+}
+
+/**
+ * A shared commit's batch (the `commit` of SharedCommits) written through `writer`: one item
+ * alone; several together. If the server undid the statement (undoneByServer: it raised because of
+ * what one item held or met), nothing of it committed, so each item is written again alone and
+ * only the one that raised fails. Any other error (a lost connection: the outcome is unknown)
+ * fails every item of the batch, none acknowledged.
+ */
+export async function writeBatch<Item, Row, Result>(batch: readonly Item[], writer: BatchWriter<Item, Row, Result>): Promise<Settled<Result>[]> {
+  const eachAlone = () => Promise.all(batch.map((item) => settle(async () => writer.result(item, await writer.alone(item)))));
+  if (batch.length === 1) return eachAlone();
+  const rows = await writer.together(batch).catch((error: unknown) => {
+    if (!undoneByServer(error)) throw error;
+    return undefined;
+  });
+  if (!rows) return eachAlone();
+  const byItem = new Map(rows.map((row) => [row.item, row]));
+  const ordered = batch.map((_, i) => {
+    const row = byItem.get(i + 1);
+    if (!row) throw new Error(`${writer.name} reported no outcome for item ${i + 1} of ${batch.length}`);
+    return row;
+  });
+  return batch.map((item, i) => settleNow(() => writer.result(item, ordered[i])));
+}
+
+async function settle<R>(run: () => Promise<R>): Promise<Settled<R>> {
   try {
     return { ok: true, value: await run() };
   } catch (error) {
@@ -79,7 +116,7 @@ export async function settle<R>(run: () => Promise<R>): Promise<Settled<R>> {
   }
 }
 
-export function settleNow<R>(run: () => R): Settled<R> {
+function settleNow<R>(run: () => R): Settled<R> {
   try {
     return { ok: true, value: run() };
   } catch (error) {
@@ -96,7 +133,7 @@ export function settleNow<R>(run: () => R): Settled<R> {
  * with one); and an error of the statement itself (a missing function: a migration not applied)
  * would only repeat, so it fails the batch instead of hiding behind items committed one by one.
  */
-export function undoneByServer(error: unknown): boolean {
+function undoneByServer(error: unknown): boolean {
   const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
   return severity === 'ERROR' && typeof code === 'string' && (/^(22|23|40|54|55)/.test(code) || code === '57014');
 }
