@@ -3,6 +3,7 @@ import pg from 'pg';
 import { FEED_READER_APPLICATION_NAME } from '@accountable/database';
 import { EventStore, FEED_START } from '@accountable/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { eventually } from '../support/webhook-receiver';
 
 /**
  * The feed's fence (feed_fence(), migration 0020): an event is delivered once every transaction
@@ -40,14 +41,7 @@ describe('the feed fence', () => {
   }
 
   const delivered = async (streamId: string) => (await store.readFeed(FEED_START, 100_000)).some((e) => e.streamId === streamId);
-  async function eventuallyDelivered(streamId: string, timeoutMs = 15_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await delivered(streamId)) return true;
-      if (Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const eventuallyDelivered = (streamId: string) => eventually(() => delivered(streamId), Boolean, 15_000, `${streamId} in the feed`);
 
   it('names the same sessions as the code that opens them', async () => {
     const { rows } = await sql<{ names: string[] }>`SELECT feed_reader_application_names() AS names`.execute(t.db);
