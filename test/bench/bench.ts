@@ -389,6 +389,12 @@ async function main(): Promise<void> {
   const scale: ScalePoint[] = [];
   let logEvents = 0;
   let running: ServiceProcess | undefined;
+  /** A service a phase starts itself: remembered, so that a failure stops it (finally, below). */
+  const startTracked = async (serviceEnv: Record<string, string>) => {
+    const started = await startService(serviceEnv);
+    running = started.service;
+    return started;
+  };
   try {
     // 1. Appends: ours, Emmett and a plain INSERT, same load, same database.
     await prepareAppendSchema(db.url, db.pool);
@@ -466,11 +472,7 @@ async function main(): Promise<void> {
           url: db.url,
           commitTimestamps: db.commitTimestamps,
           env,
-          startService: async (serviceEnv) => {
-            const started = await startService(serviceEnv);
-            running = started.service;
-            return started;
-          },
+          startService: startTracked,
           waitForProjections: (names) => waitForProjections(db, 120_000, names),
           creates: createSpec(mains, '/2010-04-01/Accounts.json'),
           counter: createCounter,
@@ -495,11 +497,7 @@ async function main(): Promise<void> {
           commitTimestamps: db.commitTimestamps,
           statementStats: db.statementStats,
           env,
-          startService: async (serviceEnv) => {
-            const started = await startService(serviceEnv);
-            running = started.service;
-            return started;
-          },
+          startService: startTracked,
           waitForProjections: (names, timeoutMs) => waitForProjections(db, timeoutMs ?? 120_000, names),
           mains,
           creates: createSpec(mains, '/2010-04-01/Accounts.json'),
