@@ -2,7 +2,7 @@ import twilio from 'twilio';
 import type { AccountRecord } from '@accountable/accounts';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { raw, restError, type Credentials } from '../api/accounts-api.helpers';
-import { configurationEvents, eventsClient, webhook } from './event-streams.helpers';
+import { configurationEvents, eventsClient, sinkSpecAccounts, webhook } from './event-streams.helpers';
 
 const DG = /^DG[0-9a-f]{32}$/;
 const SINK_FIELDS = ['date_created', 'date_updated', 'description', 'links', 'sid', 'sink_configuration', 'sink_type', 'status', 'url'];
@@ -20,11 +20,7 @@ describe('Event Streams sinks (events.twilio.com/v1/Sinks) through twilio-node a
   beforeAll(async () => {
     // Sinks point at this machine; EGRESS_ALLOW lets exactly 127.0.0.1 through the SSRF guard.
     t = await startTestApp({ env: { EGRESS_ALLOW: '127.0.0.1' } });
-    main = await t.createMain('Main', 'Full');
-    stranger = await t.createMain('Stranger', 'Full');
-    const accounts = eventsClient(t, main).api.v2010.accounts;
-    sub = await accounts.create({ friendlyName: 'Sub' });
-    sibling = await accounts.create({ friendlyName: 'Sibling' });
+    ({ main, stranger, sub, sibling } = await sinkSpecAccounts(t));
   });
   afterAll(() => t.close());
 

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import type { AccountRecord } from '@accountable/accounts';
 import type { TestApp } from '../support/test-app';
 import type { Credentials, StoredEvent } from '../api/accounts-api.helpers';
 
@@ -23,3 +24,13 @@ export async function configurationEvents(t: TestApp, accountSid: string): Promi
 
 /** A webhook sink's configuration; by default a port nothing listens on (the sink is never sent to). */
 export const webhook = (destination = 'http://127.0.0.1:9/hook', batchEvents = false) => ({ destination, method: 'POST', batch_events: batchEvents });
+
+/** Who the sink specs act as: a Full main with two subaccounts of its own, and a stranger (another main). */
+export async function sinkSpecAccounts(t: TestApp): Promise<{ main: AccountRecord; stranger: AccountRecord; sub: Credentials; sibling: Credentials }> {
+  const main = await t.createMain('Main', 'Full');
+  const stranger = await t.createMain('Stranger', 'Full');
+  const accounts = eventsClient(t, main).api.v2010.accounts;
+  const sub = await accounts.create({ friendlyName: 'Sub' });
+  const sibling = await accounts.create({ friendlyName: 'Sibling' });
+  return { main, stranger, sub, sibling };
+}

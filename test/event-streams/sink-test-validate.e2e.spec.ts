@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
 import { NATS_URL, describeWithNats } from '../support/nats';
 import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../support/webhook-receiver';
 import { raw, restError, type Credentials } from '../api/accounts-api.helpers';
-import { configurationEvents, eventsClient, webhook } from './event-streams.helpers';
+import { configurationEvents, eventsClient, sinkSpecAccounts, webhook } from './event-streams.helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -40,11 +40,7 @@ describe('Sink Test/Validate (POST /v1/Sinks/{Sid}/Test and /Validate) through t
 
   beforeAll(async () => {
     t = await startTestApp({ env: { EGRESS_ALLOW: '127.0.0.1' } });
-    main = await t.createMain('Main', 'Full');
-    stranger = await t.createMain('Stranger', 'Full');
-    const accounts = eventsClient(t, main).api.v2010.accounts;
-    sub = await accounts.create({ friendlyName: 'Sub' });
-    sibling = await accounts.create({ friendlyName: 'Sibling' });
+    ({ main, stranger, sub, sibling } = await sinkSpecAccounts(t));
   });
   afterAll(async () => {
     await t.close();
