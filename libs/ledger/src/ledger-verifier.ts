@@ -6,6 +6,7 @@ import { copyOut } from './copy-out';
 import { latestHead, readHeads, storedTreeSize } from './ledger-tree.store';
 import { Frontier, HASH_BYTES, consistencyPath, nodesRead, verifyConsistency, type NodeRef } from './merkle-tree';
 import { signatureHolds, type TreeHead } from './tree-head';
+import { LEDGER_PROJECTION } from './ledger.projection';
 
 /** Where the log first differs from what the ledger recorded or signed: one leaf, or a range when only heads say so. */
 export interface LedgerDifference {
@@ -116,15 +117,25 @@ async function readStoredLeaves(pool: pg.Pool, first: number, count: number): Pr
  */
 export async function verifyLedger(db: Kysely<Database>, options: VerifyLedgerOptions): Promise<LedgerVerifyReport> {
   const pageSize = options.pageSize ?? 10_000;
-  // In this order: what the ledger had recorded by now is all below the fence read next.
+  // In this order: the ledger's checkpoint commits with its leaves, so read after them it covers
+  // every leaf counted here; the log is verified up to it or the fence, whichever is further. The
+  // fence alone is not enough: the ledger applied what was below the fence its runner saw, which
+  // leaves the feed readers' transactions out (feed_fence(), migration 0020) and may be ahead of
+  // this session's (another role sees no other role's transaction ids, and so waits for them).
   const headsUpTo = (await latestHead(db))?.treeSize ?? 0;
   const leavesStored = await storedTreeSize(db);
-  const until = (
+  const recorded = await db
+    .selectFrom('projection_checkpoints')
+    .select(['transaction_id as tx', 'global_position as gp'])
+    .where('name', '=', LEDGER_PROJECTION)
+    .executeTakeFirst();
+  const fenced = (
     await sql<{ tx: string; gp: number }>`
       SELECT transaction_id::text AS tx, global_position AS gp FROM events
-       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       WHERE transaction_id < feed_fence()
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`.execute(db)
   ).rows[0] ?? { tx: '0', gp: 0 };
+  const until = recorded && isAfter({ tx: String(recorded.tx), gp: Number(recorded.gp) }, fenced) ? { tx: String(recorded.tx), gp: Number(recorded.gp) } : fenced;
   const total = Number(
     (await sql<{ n: number }>`SELECT count(*)::bigint AS n FROM events WHERE (transaction_id, global_position) <= (${until.tx}::xid8, ${until.gp}::bigint)`.execute(db)).rows[0].n,
   );
@@ -274,4 +285,11 @@ function fail(check: GivenHeadCheck, reason: string): void {
 
 function range(from: number, to: number, reason: string): LedgerDifference {
   return { from, to: Math.max(from, to), globalPosition: null, eventId: null, reason };
+}
+
+/** Whether feed position `a` comes after `b` (transaction id, then global position). */
+function isAfter(a: { tx: string; gp: number }, b: { tx: string; gp: number }): boolean {
+  const x = BigInt(a.tx);
+  const y = BigInt(b.tx);
+  return x > y || (x === y && a.gp > b.gp);
 }

@@ -45,6 +45,9 @@ export const LEDGER_PACE_MS = 25;
 export const LEDGER_OFF_MESSAGE =
   'The ledger is off on this service (LEDGER=off): no tree is kept and no head is signed while it is off; with LEDGER=on (the default) it catches up from where it stopped';
 
+/** The ledger's projection name: its checkpoint's row in projection_checkpoints. */
+export const LEDGER_PROJECTION = 'ledger';
+
 /**
  * The `ledger` projection: appends each event, in feed order, as a leaf of an RFC 9162 Merkle
  * tree and signs a tree head after every batch. The feed's order is final below its fence, so
@@ -59,7 +62,7 @@ export const LEDGER_OFF_MESSAGE =
  * than sign it. Only sizes beyond the latest head are signed, and only with the key of that head.
  */
 export class LedgerProjection implements Projection {
-  readonly name = 'ledger';
+  readonly name = LEDGER_PROJECTION;
   /** For the blue-green rebuild: the tree is rebuilt, the heads are kept. */
   readonly tables = ['ledger_leaves'];
   /** A skipped event would be a hole in the tree, and every later root wrong: stop instead (Projection.neverPark). */
